@@ -1,0 +1,41 @@
+"""Assemble the one chain from config: validate → dedupe → privacy → enrich (NLP) → store."""
+from __future__ import annotations
+
+import logging
+
+from pipelines.chain import Pipeline
+from pipelines.dedupe import Dedupe
+from pipelines.sink import StoreSink
+from pipelines.validate import Validate
+from yuqing.config import Config
+from yuqing.spool import Spool
+from yuqing.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def spool_for(cfg: Config) -> Spool:
+    return Spool(cfg.home_dir / "spool" / cfg.elasticsearch.index_prefix)
+
+
+def build_pipeline(cfg: Config, store: Store | None = None, nlp: bool | None = None) -> Pipeline:
+    store = store or Store(cfg.elasticsearch)
+    stages: list = [Validate(cfg), Dedupe()]
+    batch: list = []
+    use_nlp = cfg.nlp.enabled if nlp is None else nlp
+    if use_nlp:
+        enrich = _nlp_stage(cfg)
+        if enrich is not None:
+            batch.append(enrich)
+    batch.append(StoreSink(store, spool_for(cfg)))
+    return Pipeline(stages, batch, batch_size=cfg.elasticsearch.bulk_chunk)
+
+
+def _nlp_stage(cfg: Config):
+    """The NLP enrichment stage, when the nlp package provides one."""
+    try:
+        from pipelines.enrich import Enrich
+    except ImportError:
+        log.info("NLP enrichment not available; posts are stored without sentiment")
+        return None
+    return Enrich.from_config(cfg)

@@ -1,0 +1,265 @@
+"""Download, configure, start and stop the single local Elasticsearch node.
+
+The node is Elastic's `integ-test-zip` distribution from Maven Central: the server core only (no
+`GET /`, painless, reindex or ILM), which is everything yuqing needs. It refuses to run as root,
+so when we are root it runs as a dedicated system user. Everything lives under
+`$YUQING_HOME/es/`, so a fresh clone reuses the download and the data.
+"""
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from yuqing.config import Config
+
+GROUP = "org.elasticsearch.distribution.integ-test-zip"
+ARTIFACT = "elasticsearch"
+
+
+class NodeError(Exception):
+    """A one-line, actionable reason why the local node cannot be fetched or started."""
+
+
+class LocalNode:
+    def __init__(self, cfg: Config):
+        self.cfg = cfg
+        self.local = cfg.elasticsearch.local
+        self.version = self.local.version
+        self.root = cfg.home_dir / "es"
+        # The unpacked distribution is shared and read-only; each node (one per port) has its
+        # own config, data and logs, so tests can run a second, disposable node beside it.
+        self.home = self.root / f"elasticsearch-{self.version}"
+        self.port = self.local.port
+        self.node_dir = self.root / f"node-{self.port}"
+        self.conf = self.node_dir / "config"
+        self.data = self.node_dir / "data"
+        self.logs = self.node_dir / "logs"
+        self.tmp = self.node_dir / "tmp"
+        self.pidfile = self.node_dir / "node.pid"
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    # -- fetch --------------------------------------------------------------------------
+    def zip_path(self) -> Path:
+        return (self.cfg.home_dir / "m2" / GROUP.replace(".", "/") / ARTIFACT / self.version
+                / f"{ARTIFACT}-{self.version}.zip")
+
+    def fetch(self, echo=print) -> Path:
+        """Download (once) and unpack (once) the distribution; returns the ES home."""
+        if (self.home / "bin" / "elasticsearch").exists():
+            return self.home
+        if not shutil.which("mvn"):
+            raise NodeError("mvn not found: install Maven (apt-get install -y maven) to download Elasticsearch")
+        if not shutil.which("unzip"):
+            raise NodeError("unzip not found: install it (apt-get install -y unzip)")
+        z = self.zip_path()
+        if not z.exists():
+            echo(f"downloading Elasticsearch {self.version} ({GROUP}:{ARTIFACT}:zip) from Maven Central ...")
+            cmd = ["mvn", "-q", "-B", "dependency:get", f"-Dartifact={GROUP}:{ARTIFACT}:{self.version}:zip",
+                   "-Dtransitive=false", f"-Dmaven.repo.local={self.cfg.home_dir / 'm2'}"]
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            if r.returncode != 0 or not z.exists():
+                tail = (r.stdout + r.stderr).strip().splitlines()[-3:]
+                raise NodeError(f"download of Elasticsearch {self.version} failed: {' | '.join(tail) or 'no output'}")
+        echo(f"unpacking {z.name} ...")
+        staging = self.root / f".unpack-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        # unzip keeps the exec bits on bin/*; Python's zipfile would drop them.
+        r = subprocess.run(["unzip", "-q", str(z), "-d", str(staging)], capture_output=True, text=True)
+        if r.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise NodeError(f"unzip of {z} failed: {r.stderr.strip()[-200:]}")
+        inner = next(staging.iterdir())
+        inner.rename(self.home)
+        shutil.rmtree(staging, ignore_errors=True)
+        return self.home
+
+    # -- java ---------------------------------------------------------------------------
+    def java_home(self) -> str:
+        candidates = [self.local.java_home, os.environ.get("ES_JAVA_HOME"), os.environ.get("JAVA_HOME"),
+                      "/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/java-17-openjdk-arm64"]
+        java = shutil.which("java")
+        if java:
+            candidates.append(str(Path(os.path.realpath(java)).parent.parent))
+        major_needed = 17 if self.version.startswith("8.") else 21
+        for c in candidates:
+            if c and (Path(c) / "bin" / "java").exists() and _java_major(c) >= major_needed:
+                return c
+        raise NodeError(f"no Java {major_needed}+ found: install one (apt-get install -y openjdk-17-jre-headless) "
+                        "or set elasticsearch.local.java_home")
+
+    # -- state --------------------------------------------------------------------------
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return pid
+
+    def health(self, timeout: float = 2.0) -> dict | None:
+        """`_cluster/health` of whatever answers on our port (the server core has no `GET /`)."""
+        import json
+
+        try:
+            with urllib.request.urlopen(f"{self.url}/_cluster/health", timeout=timeout) as r:
+                return json.loads(r.read())
+        except Exception:
+            return None
+
+    def version_running(self) -> str | None:
+        import json
+
+        try:
+            with urllib.request.urlopen(f"{self.url}/_nodes/_local/_none", timeout=2) as r:
+                nodes = json.loads(r.read())["nodes"]
+            return next(iter(nodes.values()))["version"]
+        except Exception:
+            return None
+
+    def port_busy(self) -> bool:
+        with socket.socket() as s:
+            s.settimeout(1)
+            return s.connect_ex(("127.0.0.1", self.port)) == 0
+
+    # -- up / down ----------------------------------------------------------------------
+    def up(self, echo=print, wait: float = 120) -> str:
+        h = self.health()
+        if h and h.get("status") in ("green", "yellow"):
+            return f"already running on {self.url} ({h['status']})"
+        if self.port_busy() and not self.pid():
+            raise NodeError(f"port {self.port} on 127.0.0.1 is in use by another program; "
+                            "stop it or set elasticsearch.local.port (and elasticsearch.hosts)")
+        java = self.java_home()
+        self.fetch(echo)
+        for d in (self.data, self.logs, self.tmp):
+            d.mkdir(parents=True, exist_ok=True)
+        if not (self.conf / "jvm.options").exists():
+            shutil.copytree(self.home / "config", self.conf, dirs_exist_ok=True)
+        self._write_config()
+        user = self._run_as()
+        env = {"PATH": "/usr/bin:/bin", "ES_JAVA_HOME": java, "ES_TMPDIR": str(self.tmp), "LANG": "C.UTF-8",
+               "ES_JAVA_OPTS": f"-Xms{self.local.heap} -Xmx{self.local.heap}", "HOME": str(self.node_dir),
+               "ES_PATH_CONF": str(self.conf)}
+        out = open(self.logs / "console.log", "ab")
+        # group and extra_groups too: keeping root's groups would apply /root's group bits.
+        kw: dict = {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []} if user else {}
+        proc = subprocess.Popen([str(self.home / "bin" / "elasticsearch")], env=env, stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                cwd=str(self.node_dir), **kw)
+        self.pidfile.write_text(str(proc.pid))
+        echo(f"starting Elasticsearch {self.version} on {self.url} (heap {self.local.heap}, pid {proc.pid}) ...")
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                self.pidfile.unlink(missing_ok=True)
+                raise NodeError(f"Elasticsearch exited with code {proc.returncode}: {' | '.join(self.log_tail(5))}")
+            h = self.health()
+            if h and h.get("status") in ("green", "yellow"):
+                return f"started on {self.url} ({h['status']}) in {wait - (deadline - time.monotonic()):.0f}s"
+            time.sleep(1)
+        raise NodeError(f"Elasticsearch did not become ready within {wait:.0f}s: {' | '.join(self.log_tail(5))}")
+
+    def down(self, wait: float = 60) -> str:
+        pid = self.pid()
+        if not pid:
+            return "not running"
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            _reap(pid)
+            time.sleep(0.5)
+        else:
+            os.kill(pid, signal.SIGKILL)
+        self.pidfile.unlink(missing_ok=True)
+        return f"stopped (pid {pid})"
+
+    def log_tail(self, n: int = 20) -> list[str]:
+        lines: list[str] = []
+        for name in (f"yuqing-local-{self.port}.log", "console.log"):
+            f = self.logs / name
+            if f.exists():
+                lines = f.read_text(errors="replace").splitlines()
+                if lines:
+                    break
+        interesting = [line for line in lines if "ERROR" in line or "Exception" in line or "error" in line]
+        return (interesting or lines)[-n:]
+
+    # -- helpers ------------------------------------------------------------------------
+    def _write_config(self) -> None:
+        conf = f"""# written by `yuqing es up`; edit config.yaml instead
+cluster.name: yuqing-local-{self.port}
+node.name: yuqing-node-{self.port}
+path.data: {self.data}
+path.logs: {self.logs}
+network.host: 127.0.0.1
+http.port: {self.port}
+transport.port: {self.port + 100}
+discovery.type: single-node
+xpack.security.enabled: false
+cluster.routing.allocation.disk.threshold_enabled: false
+action.destructive_requires_name: false
+"""
+        (self.conf / "elasticsearch.yml").write_text(conf)
+
+    def _run_as(self) -> str | None:
+        """ES refuses root: create (once) and use a system user owning the node's files."""
+        if os.geteuid() != 0:
+            return None
+        name = self.local.user
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            r = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                raise NodeError(f"cannot create system user {name!r} for Elasticsearch: {r.stderr.strip()}")
+        uid, gid = pwd.getpwnam(name).pw_uid, pwd.getpwnam(name).pw_gid
+        for dirpath, dirnames, filenames in os.walk(self.node_dir):
+            os.chown(dirpath, uid, gid)
+            for f in filenames:
+                os.lchown(os.path.join(dirpath, f), uid, gid)
+        # The user must be able to reach $YUQING_HOME (e.g. under /root, mode 700): grant
+        # traverse-only (o+x) on the ancestors, never read.
+        p = self.node_dir
+        while p != p.parent:
+            p = p.parent
+            mode = p.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                os.chmod(p, mode | stat.S_IXOTH)
+        return name
+
+
+def _java_major(java_home: str) -> int:
+    try:
+        r = subprocess.run([str(Path(java_home) / "bin" / "java"), "-version"], capture_output=True, text=True, timeout=20)
+    except Exception:
+        return 0
+    import re
+
+    m = re.search(r'version "(\d+)', r.stderr + r.stdout)
+    return int(m.group(1)) if m else 0
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
