@@ -84,12 +84,17 @@ class LocalNode:
 
     # -- java ---------------------------------------------------------------------------
     def java_home(self) -> str:
-        candidates = [self.local.java_home, os.environ.get("ES_JAVA_HOME"), os.environ.get("JAVA_HOME"),
+        major_needed = 17 if self.version.startswith("8.") else 21
+        if self.local.java_home:  # an explicit setting that is wrong is an error, not a hint
+            if _java_major(self.local.java_home) >= major_needed:
+                return self.local.java_home
+            raise NodeError(f"no Java {major_needed}+ found at elasticsearch.local.java_home "
+                            f"({self.local.java_home}); fix the path or remove the key")
+        candidates = [os.environ.get("ES_JAVA_HOME"), os.environ.get("JAVA_HOME"),
                       "/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/java-17-openjdk-arm64"]
         java = shutil.which("java")
         if java:
             candidates.append(str(Path(os.path.realpath(java)).parent.parent))
-        major_needed = 17 if self.version.startswith("8.") else 21
         for c in candidates:
             if c and (Path(c) / "bin" / "java").exists() and _java_major(c) >= major_needed:
                 return c
