@@ -117,8 +117,9 @@ class Store:
         if not ids:
             return {}
         r = self.es.search(index=self.posts_pattern, query={"ids": {"values": ids}}, source=False,
-                           size=len(ids), ignore_unavailable=True, allow_no_indices=True)
-        return {h["_id"]: h["_index"] for h in r["hits"]["hits"]}
+                           size=len(ids), track_total_hits=False, ignore_unavailable=True, allow_no_indices=True,
+                           filter_path="hits.hits._id,hits.hits._index")
+        return {h["_id"]: h["_index"] for h in r.body.get("hits", {}).get("hits", [])}
 
     def upsert(self, posts: list[Post]) -> UpsertResult:
         """Write posts idempotently: new ones are created in their month's index, known ones
