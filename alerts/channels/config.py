@@ -1,0 +1,105 @@
+"""Config models for `alerts.channels` (where alerts go) and `alerts.delivery` (how hard the
+outbox tries). Secrets are SecretStr so a printed or dumped config never shows them; write them
+in config.yaml as `${ENV_VAR}` (a webhook URL with a token in it counts as a secret too)."""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+Security = Literal["starttls", "ssl", "none"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _http_url(v: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", v or ""):
+        raise ValueError("expected an http(s) URL; keep it in the environment: url: ${MY_WEBHOOK_URL}")
+    return v
+
+
+class ChannelBase(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    enabled: bool = True
+    topics: list[str] = []  # only these topics; empty means every topic
+    min_severity: Literal["info", "warning", "critical"] = "info"
+    timeout: float = Field(10, gt=0, le=120)
+
+
+class EmailChannel(ChannelBase):
+    type: Literal["email"]
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    security: Security = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = Field(min_length=3)
+    to: list[str] = []  # always receive; each topic's `recipients` are added
+    ca_certs: str | None = None  # a private CA for the SMTP server's certificate
+    verify: bool = True
+
+
+class _Http(ChannelBase):
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return _http_url(v)
+
+
+class WebhookChannel(_Http):
+    type: Literal["webhook"]
+    secret: SecretStr | None = None  # HMAC-SHA256 key; without it requests go unsigned
+    headers: dict[str, str] = {}
+
+
+class DingTalkChannel(_Http):
+    type: Literal["dingtalk"]
+    secret: SecretStr | None = None  # the robot's 加签 secret (SEC...)
+    at_mobiles: list[str] = []
+    at_all: bool = False
+
+
+class WeComChannel(_Http):
+    type: Literal["wecom"]
+    mentioned_mobiles: list[str] = []
+
+
+class FeishuChannel(_Http):
+    type: Literal["feishu"]
+    secret: SecretStr | None = None  # the bot's 签名校验 secret
+
+
+class SlackChannel(_Http):
+    type: Literal["slack"]
+
+
+ChannelConfig = Annotated[
+    Union[EmailChannel, WebhookChannel, DingTalkChannel, WeComChannel, FeishuChannel, SlackChannel],
+    Field(discriminator="type"),
+]
+
+
+class DeliveryConfig(_Strict):
+    """Back-off grows initial × factor^(attempt-1) up to max; after max_age a delivery is failed
+    (kept and shown by `yuqing alerts outbox`, never dropped)."""
+
+    initial_backoff_s: float = Field(15, gt=0)
+    backoff_factor: float = Field(2, ge=1)
+    max_backoff_s: float = Field(900, gt=0)
+    max_age_s: float = Field(24 * 3600, gt=0)
+    lease_s: float = Field(300, gt=0)  # a send claimed by a process that died is retried after this
+    batch: int = Field(200, ge=1, le=5000)
+
+
+def check_unique(channels: list) -> list:
+    seen: set[str] = set()
+    for c in channels:
+        if c.name in seen:
+            raise ValueError(f"channel name {c.name!r} is used twice; names are the idempotency key")
+        seen.add(c.name)
+    return channels
