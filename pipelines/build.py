@@ -5,6 +5,7 @@ import logging
 
 from pipelines.chain import Pipeline
 from pipelines.dedupe import Dedupe
+from pipelines.privacy import Privacy
 from pipelines.sink import StoreSink
 from pipelines.validate import Validate
 from yuqing.config import Config
@@ -20,7 +21,7 @@ def spool_for(cfg: Config) -> Spool:
 
 def build_pipeline(cfg: Config, store: Store | None = None, nlp: bool | None = None) -> Pipeline:
     store = store or Store(cfg.elasticsearch)
-    stages: list = [Validate(cfg), Dedupe()]
+    stages: list = [Validate(cfg), Dedupe(), Privacy.from_config(cfg)]
     batch: list = []
     use_nlp = cfg.nlp.enabled if nlp is None else nlp
     if use_nlp:

@@ -99,10 +99,25 @@ class RetentionConfig(Strict):
 
 
 class PrivacyConfig(Strict):
+    """Owned by pipelines/privacy.py; see PRIVACY.md for why each switch exists."""
+
     pseudonymise: bool = True
     mask_pii: bool = True
     # Fields kept in the index; everything else a source yields is dropped before storage.
+    # null keeps every schema field; platform, post_id, published_at, crawled_at are always kept.
     keep_fields: list[str] | None = None
+
+    @field_validator("keep_fields")
+    @classmethod
+    def _known_fields(cls, v: list[str] | None) -> list[str] | None:
+        from yuqing.post import Post
+
+        for name in v or []:
+            if name not in Post.model_fields:
+                close = difflib.get_close_matches(name, list(Post.model_fields), n=1)
+                raise ValueError(f"{name!r} is not a post field"
+                                 + (f"; did you mean {close[0]!r}?" if close else f"; fields: {', '.join(Post.model_fields)}"))
+        return v
 
 
 class Config(Strict):

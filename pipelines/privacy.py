@@ -1,0 +1,87 @@
+"""Privacy stage (隐私保护), between dedupe and enrichment: nothing personal reaches the store.
+
+It runs before NLP so that tokens and keywords are computed from masked text and can never
+carry a phone number; and after dedupe, which keys on platform and post id only. It pseudonymises
+author ids and names (yuqing.pseudonym), masks personal data in title and text (yuqing.pii),
+replaces the author's own raw id where it is repeated in the URL or text (weibo.com/<uid>/...),
+and drops fields the configuration does not keep (数据最小化). Nothing raw is ever logged: the
+summary at close has counts only.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+
+from yuqing.config import Config
+from yuqing.pii import mask
+from yuqing.post import Post
+from yuqing.pseudonym import Pseudonymiser, is_pseudonym, pseudo_key
+
+log = logging.getLogger(__name__)
+
+# Needed to store and address a post at all; kept whatever privacy.keep_fields says.
+ALWAYS_KEPT = frozenset({"platform", "post_id", "published_at", "crawled_at"})
+MIN_ID_CHARS = 4  # shorter raw ids ("42") would clobber unrelated digits in a URL
+_PSEUDO_NAME = re.compile(r"^网友[0-9a-f]{8}$")
+
+
+class Privacy:
+    def __init__(self, cfg: Config, key: bytes | None = None):
+        p = cfg.privacy
+        self.pseudonymise = p.pseudonymise
+        self.mask_pii = p.mask_pii
+        self.pseudo = Pseudonymiser(key if key is not None else pseudo_key(cfg)) if p.pseudonymise else None
+        self.drop = [] if p.keep_fields is None else [
+            f for f in Post.model_fields if f not in set(p.keep_fields) | ALWAYS_KEPT]
+        self.masked: Counter[str] = Counter()
+        self.posts_masked = 0
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> "Privacy":
+        return cls(cfg)
+
+    def process(self, post: Post) -> Post:
+        if self.pseudo is not None:
+            self._pseudonymise(post)
+        if self.mask_pii:
+            hit = False
+            for name in ("title", "text"):
+                value = getattr(post, name)
+                if value:
+                    r = mask(value)
+                    if r.counts:
+                        setattr(post, name, r.text)
+                        self.masked.update(r.counts)
+                        hit = True
+            self.posts_masked += hit
+        for name in self.drop:
+            f = Post.model_fields[name]
+            setattr(post, name, f.get_default(call_default_factory=True))
+        return post
+
+    def _pseudonymise(self, post: Post) -> None:
+        assert self.pseudo is not None
+        raw_id, raw_name = post.author_id, post.author_name
+        if raw_id and not is_pseudonym(raw_id):
+            pid = self.pseudo.author_id(post.platform, raw_id)
+            post.author_id = pid
+            if len(raw_id) >= MIN_ID_CHARS:
+                own = re.compile(rf"(?<![0-9A-Za-z_]){re.escape(raw_id)}(?![0-9A-Za-z_])")
+                for name in ("url", "title", "text"):
+                    value = getattr(post, name)
+                    if value and raw_id in value:
+                        setattr(post, name, own.sub(pid, value))
+        if raw_name and not _PSEUDO_NAME.match(raw_name):
+            pname = self.pseudo.author_name(post.platform, raw_name)
+            post.author_name = pname
+            mention = "@" + raw_name
+            for name in ("title", "text"):
+                value = getattr(post, name)
+                if value and mention in value:
+                    setattr(post, name, value.replace(mention, "@" + pname))
+
+    def close(self) -> None:
+        if self.masked:
+            detail = ", ".join(f"{tag} {n}" for tag, n in sorted(self.masked.items()))
+            log.info("privacy: masked personal data in %d posts (%s)", self.posts_masked, detail)
