@@ -1,21 +1,153 @@
-"""Config models for the `alerts:` section (rules and channels)."""
+"""Config models for the `alerts:` section.
+
+Rules are configured once under `alerts.rules` and may be tuned per topic under
+`alerts.topics.<name>.<rule>`: a topic override only names the keys it changes, and is merged
+over the defaults at load time so a typo fails `yuqing config check`, not the 3 a.m. evaluation.
+Channels (`alerts.channels`) belong to the delivery half (alerts/channels, alerts/outbox).
+"""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, field_validator
+import re
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 from alerts.channels.config import ChannelConfig, DeliveryConfig, check_unique
 
+_DUR = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
-class AlertsConfig(BaseModel):
-    """Placeholder until the alert rules land."""
 
-    model_config = ConfigDict(extra="allow")
+def parse_duration(v: Any) -> timedelta:
+    """Durations are written the way people say them (30s, 15m, 2h, 7d); plain numbers are seconds."""
+    if isinstance(v, timedelta):
+        return v
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return timedelta(seconds=float(v))
+    m = _DUR.match(str(v))
+    if not m:
+        raise ValueError(f"not a duration: {v!r} (write e.g. 30s, 15m, 2h, 7d)")
+    return timedelta(seconds=float(m.group(1)) * _UNIT[m.group(2)])
 
-    # Delivery (alerts/outbox.py, alerts/channels/): where alerts go and how hard we try.
+
+def format_duration(d: timedelta) -> str:
+    s = int(d.total_seconds())
+    for unit, n in (("d", 86400), ("h", 3600), ("m", 60)):
+        if s and s % n == 0:
+            return f"{s // n}{unit}"
+    return f"{s}s"
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RuleBase(Strict):
+    enabled: bool = True
+    window: Duration = timedelta(minutes=15)
+    # Severity grows with value / threshold: below warning_at it is "info".
+    warning_at: float = Field(1.5, ge=1)
+    critical_at: float = Field(3.0, ge=1)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.critical_at < self.warning_at:
+            raise ValueError(f"critical_at ({self.critical_at}) must be >= warning_at ({self.warning_at})")
+        if self.window <= timedelta(0):
+            raise ValueError("window must be positive")
+        return self
+
+
+class SpikeRule(RuleBase):
+    """Current window against a seasonal baseline (same time of day on past days + recent windows)."""
+
+    min_count: int = Field(10, ge=1)  # absolute floor: 0 → 3 at night is not an event
+    multiple: float = Field(3.0, ge=1)  # current must be >= multiple x baseline
+    margin: float = Field(4.0, ge=0)  # and >= baseline + margin x robust spread (MAD, Poisson floor)
+    history_days: int = Field(7, ge=0, le=60)
+    recent_windows: int = Field(8, ge=0, le=200)
+
+
+class VolumeSpikeRule(SpikeRule):
+    min_count: int = Field(50, ge=1)
+
+
+class RatioRule(RuleBase):
+    window: Duration = timedelta(hours=1)
+    warning_at: float = Field(1.2, ge=1)  # a share of 60 % against 50 %
+    critical_at: float = Field(1.6, ge=1)  # 80 %
+    threshold: float = Field(0.5, gt=0, le=1)  # negative share
+    min_volume: int = Field(30, ge=1)  # posts in the window before a share means anything
+
+
+DEFAULT_TERMS = ["投诉", "维权", "曝光", "假货", "召回", "315", "退款", "欺诈", "爆炸", "起火", "中毒"]
+
+
+class KeywordRule(RuleBase):
+    terms: list[str] = Field(default_factory=lambda: list(DEFAULT_TERMS), min_length=1)
+    min_count: int = Field(3, ge=1)  # negative posts naming any term within the window
+
+
+class InfluencerRule(RuleBase):
+    window: Duration = timedelta(hours=1)
+    min_followers: int = Field(100_000, ge=1)
+    min_engagement: int = Field(1_000, ge=1)  # likes + comments + reposts gathered within the window
+
+
+class Rules(Strict):
+    negative_spike: SpikeRule = SpikeRule()
+    negative_ratio: RatioRule = RatioRule()
+    volume_spike: VolumeSpikeRule = VolumeSpikeRule()
+    keyword: KeywordRule = KeywordRule()
+    influencer: InfluencerRule = InfluencerRule()
+
+
+RULE_NAMES = list(Rules.model_fields)
+
+
+class AlertsConfig(Strict):
+    enabled: bool = True
+    interval: Duration = timedelta(seconds=30)  # how often `yuqing run` evaluates every rule
+    realert: Duration = timedelta(hours=1)  # a rule still firing reminds people after this long
+    escalate_factor: float = Field(2.0, gt=1)  # during cooldown, re-notify when the value grows this much
+    recover_after: Duration = timedelta(minutes=30)  # quiet this long → one recovery notice
+    dedup: bool = True  # near-duplicates (posts with dup_of) count once
+    kibana_url: str | None = "http://127.0.0.1:5601"
+    kibana_data_view: str | None = None  # Kibana data view id for Discover links
+    top_posts: int = Field(5, ge=0, le=50)
+    rules: Rules = Rules()
+    topics: dict[str, dict[str, dict[str, Any]]] = {}  # topic -> rule -> overridden keys
+    # Delivery (alerts/outbox.py, alerts/channels/): where alerts go and how hard the outbox tries.
     channels: list[ChannelConfig] = []
     delivery: DeliveryConfig = DeliveryConfig()
 
-    @field_validator("channels")
-    @classmethod
-    def _unique_channels(cls, v: list) -> list:
-        return check_unique(v)
+    @model_validator(mode="after")
+    def _check(self):
+        check_unique(self.channels)
+        if self.interval <= timedelta(0):
+            raise ValueError("interval must be positive")
+        for topic, rules in self.topics.items():
+            for name, keys in rules.items():
+                if name not in RULE_NAMES:
+                    raise ValueError(f"topics.{topic}.{name}: unknown rule; known: {', '.join(RULE_NAMES)}")
+                if not isinstance(keys, dict):
+                    raise ValueError(f"topics.{topic}.{name}: expected a mapping of rule keys")
+                self.rules_for(topic)  # validates the merged rule now
+        return self
+
+    def rules_for(self, topic: str) -> Rules:
+        """The rules for one topic: defaults with that topic's overrides merged in."""
+        over = self.topics.get(topic)
+        if not over:
+            return self.rules
+        merged = self.rules.model_dump()
+        for name, keys in over.items():
+            merged[name] = {**merged[name], **keys}
+        try:
+            return Rules.model_validate(merged)
+        except Exception as e:
+            raise ValueError(f"topics.{topic}: {e}") from None

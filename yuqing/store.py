@@ -16,6 +16,10 @@ from elasticsearch import TransportError, helpers
 
 from yuqing.config import ElasticsearchConfig
 from yuqing.post import Post, es_fields
+from yuqing.store_privacy import PrivacyDocs
+from yuqing.store_queries import PostQueries
+from yuqing.store_report import ReportQueries
+from yuqing.store_state import StateDocs
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +59,7 @@ def month_suffix(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y.%m")
 
 
-class Store:
+class Store(PostQueries, StateDocs, PrivacyDocs, ReportQueries):
     def __init__(self, cfg: ElasticsearchConfig, client: Elasticsearch | None = None):
         self.cfg = cfg
         self.es = client or make_client(cfg)

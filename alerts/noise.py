@@ -1,0 +1,81 @@
+"""Noise control as one pure decision per (topic, rule) and evaluation, and the merge of
+several rules firing for one topic into one message.
+
+ElastAlert users complain of repeated alerts (realert lost on restart) and of spike alerts that
+fire once and never again; here the last notification is remembered in the state document and
+a rule that is still firing re-notifies only when it has clearly worsened (escalation) or the
+realert period is over (a reminder), and says once when it is over (recovery).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from alerts import text
+from alerts.alert import SEVERITY_RANK, Alert
+from alerts.config import AlertsConfig
+from alerts.state import _dt
+
+
+def decide(prev: dict | None, fired: Alert | None, now: datetime, acfg: AlertsConfig, topic: str,
+           rule: str, tz: str) -> tuple[Alert | None, dict | None]:
+    """(notification or None, new state document or None when nothing changes)."""
+    active = bool(prev and prev.get("active"))
+    if fired is None:
+        if not active:
+            return None, None
+        last = _dt(prev["last_firing_at"])
+        if now - last < acfg.recover_after:
+            return None, None
+        start = _dt(prev["first_fired_at"])
+        note = Alert(kind="recovery", topic=topic, rule=rule, severity="info", fired_at=now, window_start=start,
+                     window_end=now, value=prev.get("peak_value", prev.get("last_value", 0)),
+                     baseline=prev.get("baseline"), threshold=prev.get("threshold"),
+                     kibana_url=prev.get("kibana_url"))
+        note.title = text.title(note)
+        note.summary = (f"{topic} 的{text.RULE_ZH.get(rule, rule)}已回落到正常水平：自 "
+                        f"{text.window_zh(start, last, tz)} 以来峰值 {note.value:g}，"
+                        f"最近 {int(acfg.recover_after.total_seconds() // 60)} 分钟未再触发。")
+        return note, {**prev, "active": False, "recovered_at": now.isoformat()}
+
+    base = {"kind": "rule", "topic": topic, "rule": rule, "active": True, "last_firing_at": now.isoformat(),
+            "last_value": fired.value, "baseline": fired.baseline, "threshold": fired.threshold,
+            "kibana_url": fired.kibana_url}
+    if not active:
+        return fired, {**base, "first_fired_at": now.isoformat(), "peak_value": fired.value, **_told(fired, now)}
+    peak = max(fired.value, prev.get("peak_value") or 0)
+    told_v = prev.get("notified_value") or 0
+    worse_rank = SEVERITY_RANK[fired.severity] > SEVERITY_RANK.get(prev.get("notified_severity"), 0)
+    if fired.value >= acfg.escalate_factor * told_v or (worse_rank and fired.value > told_v):
+        fired.kind = "escalation"
+        fired.id = fired.make_id()
+        fired.title = text.title(fired)
+        fired.summary += f" 上次通知时为 {told_v:g}。"
+        return fired, {**prev, **base, "peak_value": peak, **_told(fired, now)}
+    if now - _dt(prev["notified_at"]) >= acfg.realert:
+        fired.summary += f" 仍在持续（首次触发于 {text.local(_dt(prev['first_fired_at']), tz):%m月%d日 %H:%M}）。"
+        return fired, {**prev, **base, "peak_value": peak, **_told(fired, now)}
+    return None, {**prev, **base, "peak_value": peak}
+
+
+def _told(a: Alert, now: datetime) -> dict:
+    return {"notified_at": now.isoformat(), "notified_value": a.value, "notified_severity": a.severity,
+            "alert_id": a.id}
+
+
+def merge(notes: list[Alert]) -> list[Alert]:
+    """One message per topic for what fired (the worst rule leads, the others ride in `related`)
+    and one for what recovered."""
+    out = []
+    firing = [n for n in notes if n.kind != "recovery"]
+    recovered = [n for n in notes if n.kind == "recovery"]
+    for group in (firing, recovered):
+        if not group:
+            continue
+        group.sort(key=lambda a: (SEVERITY_RANK[a.severity], a.kind == "escalation", a.ratio or 0), reverse=True)
+        lead, rest = group[0], group[1:]
+        if rest:
+            lead.related = rest
+            others = "、".join(text.RULE_ZH.get(r.rule, r.rule) for r in rest)
+            lead.title += f"（另有 {len(rest)} 项：{others}）"
+        out.append(lead)
+    return out

@@ -1,0 +1,34 @@
+"""`influencer`: a negative post by a big account, or one gathering engagement fast (counted
+over posts published within the window, so high engagement there means fast growth)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from alerts.alert import Alert
+from alerts.rules.base import Rule
+
+
+class Influencer(Rule):
+    name = "influencer"
+    unit = "互动量（最高一条负面帖）"
+
+    def evaluate(self, store, topic: str, now: datetime) -> list[Alert]:
+        start, end = self.window(now)
+        posts = store.top_posts(topic, start, end, n=max(self.ctx.top_posts, 1), negative_only=True,
+                                dedup=self.ctx.dedup, min_followers=self.p.min_followers,
+                                min_engagement=self.p.min_engagement)
+        if not posts:
+            return []
+        # Measure each post against the bar it cleared, and report the one furthest past it.
+        def excess(p: dict) -> float:
+            return max((p.get("author_followers") or 0) / self.p.min_followers, p["engagement"] / self.p.min_engagement)
+
+        top = max(posts, key=excess)
+        by_followers = (top.get("author_followers") or 0) / self.p.min_followers >= top["engagement"] / self.p.min_engagement
+        value, threshold = ((top.get("author_followers") or 0), self.p.min_followers) if by_followers else \
+            (top["engagement"], self.p.min_engagement)
+        a = self.alert(store, topic, now, start, end, value=value, threshold=threshold, posts=posts)
+        who = top.get("author_name") or "某账号"
+        a.summary = (a.summary.split("，")[0] + f"，{who}（粉丝 {top.get('author_followers') or 0}）发布负面帖，"
+                     f"互动 {top['engagement']}：{a.top_posts[0].excerpt if a.top_posts else ''}")
+        return [a]

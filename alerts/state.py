@@ -1,0 +1,131 @@
+"""Where alert state lives: Elasticsearch for live runs, memory for a backtest.
+
+Per (topic, rule) one document records whether it is firing and what was last told to people
+(when, how bad), which is what cooldown, escalation and recovery need; per topic a silence
+document; per alert one record. Live state is in `<prefix>-state` / `<prefix>-alerts`, so a new
+process (a restart, or a second evaluator) continues exactly where the last one stopped. Writes
+are conditional on the version read, so two evaluators cannot both announce the same alert.
+Baselines are recomputed from indexed history at every evaluation, so there is nothing to lose;
+the last one is kept in the rule document for inspection.
+"""
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta, timezone
+
+from alerts.alert import Alert
+from yuqing.store_state import Versioned
+
+
+def rule_key(topic: str, rule: str) -> str:
+    return f"rule:{topic}:{rule}"
+
+
+def silence_key(topic: str) -> str:
+    return f"silence:{topic}"
+
+
+def _dt(v) -> datetime | None:
+    if v is None or isinstance(v, datetime):
+        return v
+    return datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+
+
+def alert_doc(alert: Alert, now: datetime) -> dict:
+    d = alert.model_dump(mode="json", exclude={"chart_png"})
+    d["recorded_at"] = now.astimezone(timezone.utc).isoformat()
+    d["queued"] = False
+    return d
+
+
+class EsState:
+    """Live state in Elasticsearch through the store."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def rules(self, keys: list[str]) -> dict[str, Versioned]:
+        return self.store.state_mget(keys)
+
+    def put_rule(self, key: str, doc: dict, expect: Versioned | None) -> bool:
+        return self.store.state_put(key, doc, expect=expect)
+
+    def silenced_until(self, topic: str, now: datetime) -> datetime | None:
+        doc = self.store.state_get(silence_key(topic))
+        until = _dt(doc.get("until")) if doc else None
+        return until if until and until > now else None
+
+    def silence(self, topic: str, until: datetime, note: str = "", now: datetime | None = None) -> None:
+        self.store.state_put(silence_key(topic), {"kind": "silence", "topic": topic, "until": until.isoformat(),
+                                                  "note": note, "since": (now or datetime.now(timezone.utc)).isoformat()},
+                              refresh=True)
+
+    def unsilence(self, topic: str) -> bool:
+        return self.store.state_delete(silence_key(topic))
+
+    def silences(self, now: datetime) -> list[dict]:
+        return [d for d in self.store.state_find("silence").values() if _dt(d["until"]) > now]
+
+    def record(self, alert: Alert, now: datetime) -> bool:
+        return self.store.alert_record(alert_doc(alert, now))
+
+    def mark_queued(self, alert_id: str) -> None:
+        self.store.alert_mark(alert_id, queued=True)
+
+    def unqueued(self, since: datetime) -> list[Alert]:
+        return [Alert.model_validate(d) for d in self.store.alerts_find(since=since, queued=False)]
+
+    def history(self, topic: str | None = None, since: datetime | None = None, size: int = 50) -> list[dict]:
+        return self.store.alerts_find(topic=topic, since=since, size=size)
+
+
+class MemoryState:
+    """The same contract kept in a dict: `alerts backtest` replays history without touching live
+    state (a backtest must never silence, cool down or recover the real thing)."""
+
+    def __init__(self):
+        self.docs: dict[str, Versioned] = {}
+        self.alerts: dict[str, dict] = {}
+
+    def rules(self, keys: list[str]) -> dict[str, Versioned]:
+        return {k: copy.deepcopy(self.docs[k]) for k in keys if k in self.docs}
+
+    def put_rule(self, key: str, doc: dict, expect: Versioned | None) -> bool:
+        cur = self.docs.get(key)
+        if (cur is None) != (expect is None) or (cur is not None and cur.seq_no != expect.seq_no):
+            return False
+        new = Versioned(doc)
+        new.seq_no = (cur.seq_no + 1) if cur is not None else 0
+        self.docs[key] = new
+        return True
+
+    def silenced_until(self, topic: str, now: datetime) -> datetime | None:
+        doc = self.docs.get(silence_key(topic))
+        return doc["until"] if doc and doc["until"] > now else None
+
+    def silence(self, topic: str, until: datetime, note: str = "", now: datetime | None = None) -> None:
+        self.docs[silence_key(topic)] = Versioned({"kind": "silence", "topic": topic, "until": until, "note": note})
+
+    def unsilence(self, topic: str) -> bool:
+        return self.docs.pop(silence_key(topic), None) is not None
+
+    def silences(self, now: datetime) -> list[dict]:
+        return [d for k, d in self.docs.items() if k.startswith("silence:") and d["until"] > now]
+
+    def record(self, alert: Alert, now: datetime) -> bool:
+        if alert.id in self.alerts:
+            return False
+        self.alerts[alert.id] = alert_doc(alert, now)
+        return True
+
+    def mark_queued(self, alert_id: str) -> None:
+        self.alerts[alert_id]["queued"] = True
+
+    def unqueued(self, since: datetime) -> list[Alert]:
+        return []  # a backtest sends nothing
+
+    def history(self, topic: str | None = None, since: datetime | None = None, size: int = 50) -> list[dict]:
+        return [d for d in self.alerts.values() if not topic or d["topic"] == topic][-size:]
+
+
+REQUEUE_WINDOW = timedelta(hours=6)  # older unqueued alerts are history, not news
