@@ -77,7 +77,7 @@ def check(cfg, topic, rules, at, no_deliver, as_json) -> None:
     try:
         eng = Engine(cfg, _store(cfg))
         raised = eng.run_once(now, topics=[topic] if topic else None, rules=list(rules) or None)
-        delivered = [] if no_deliver else eng.deliver(now)
+        delivered = [] if no_deliver else eng.deliver()
     except StoreUnavailable as e:
         fail(str(e))
     if as_json:
@@ -184,6 +184,13 @@ def list_(cfg, topic, since, size) -> None:
         console.print("no alerts recorded", highlight=False)
     for d in rows:
         when = local(datetime.fromisoformat(d["fired_at"]), cfg.timezone)
-        console.print(f"{when:%Y-%m-%d %H:%M:%S}  {d['severity']:<8} {d['kind']:<10} {d['title']}"
-                      + ("" if d.get("queued") else "  (not queued)"), highlight=False, markup=False)
+        console.print(f"{when:%Y-%m-%d %H:%M:%S}  {d['severity']:<8} {d['kind']:<10} {d['title']}",
+                      highlight=False, markup=False)
     sys.stdout.flush()
+
+
+# Delivery half: `alerts test-channel NAME`, `alerts outbox`.
+from alerts.delivery_cli import outbox_cmd, test_channel  # noqa: E402
+
+alerts.add_command(test_channel)
+alerts.add_command(outbox_cmd)
