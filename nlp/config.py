@@ -1,12 +1,28 @@
 """Config models for the `nlp:` section."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class NlpConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
-    device: str = "cpu"
-    batch_size: int = 32
+    device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?)$")
+    batch_size: int = Field(32, ge=1, le=4096)
+    # Sentiment model (nlp/sentiment.py). int8 = dynamic quantisation of the linear layers on CPU.
+    quantize: Literal["none", "int8"] = "none"
+    threads: int | None = Field(None, ge=1, description="torch CPU threads; default: torch's choice")
+    neutral_band: float | None = Field(None, ge=0, lt=1, description="override the calibrated |sentiment| band")
+    # Text side (nlp/text.py, segment.py, keywords.py, simhash.py; pipelines/enrich.py).
+    # auto = rjieba (fast) when it keeps every dictionary word whole, else jieba.
+    segmenter: Literal["auto", "jieba", "rjieba"] = "auto"
+    user_dicts: list[str] = Field(default_factory=list, description="extra jieba-format dictionaries")
+    keywords: int = Field(8, ge=0, le=50, description="keywords kept per post")
+    # Posts that arrive with a sentiment (imports from another tool) keep it unless rescore is on.
+    rescore: bool = False
+    # Near-duplicates: texts shorter than this (after cleaning) are never linked ("好评", "沙发").
+    dup_min_chars: int = Field(12, ge=1)
+    dup_window_days: int = Field(30, ge=1, description="how far back earlier copies are looked up")
