@@ -1,0 +1,306 @@
+"""The jobs `yuqing run` schedules, and the APScheduler set-up that runs them.
+
+Jobs are stored in SQLite (SQLAlchemyJobStore) so next-run times and missed runs survive a
+restart; `coalesce` + `max_instances=1` mean a slow crawl never overlaps itself and a daemon
+that was down runs each job once, not once per missed slot. The stored job only names
+`run_job(<name>)`: what a name does comes from the config at start, so editing config.yaml and
+restarting is enough, and pickled state never holds a config or a secret.
+
+Crawls and command jobs run as `python -m yuqing ...` child processes in their own session:
+Scrapy's Twisted reactor cannot restart in one process, a crashing crawl cannot take the daemon
+down, and a terminal's Ctrl-C does not reach the child twice (a second SIGINT makes Scrapy quit
+without checkpointing); the daemon forwards exactly one SIGINT when it stops.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from yuqing import parts
+from yuqing.config import Config
+from yuqing.job_history import History, state_dir
+from yuqing.schedule_config import When
+
+log = logging.getLogger("yuqing.scheduler")
+_runner: "Runner | None" = None
+
+
+def run_job(name: str) -> None:
+    """What every stored job calls; referenced by name so the pickled job holds nothing else."""
+    if _runner is None:
+        log.error("job %s fired outside a running daemon", name)
+        return
+    _runner.run(name)
+
+
+class Outcome(Exception):
+    """A job's non-ok result with its summary (status: error, timeout, unavailable, interrupted)."""
+
+    def __init__(self, status: str, summary: str):
+        super().__init__(summary)
+        self.status, self.summary = status, summary
+
+
+class Runner:
+    """Runs one job by name, records it in the history, and tracks child processes."""
+
+    def __init__(self, cfg: Config, history: History, log_json: bool = False):
+        self.cfg = cfg
+        self.history = history
+        self.log_json = log_json
+        self.stopping = threading.Event()
+        self.logs_dir = state_dir(cfg) / "logs"
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        self._children: dict[int, subprocess.Popen] = {}
+        self._lock = threading.Lock()
+        self._store = None
+        self.jobs: dict[str, tuple[When, Callable[[], str], timedelta | None]] = {}
+        self._define()
+
+    # -- job table ------------------------------------------------------------------------
+    def _define(self) -> None:
+        s = self.cfg.schedule
+        for c in s.crawls:
+            args = ["crawl", *c.spiders]
+            for t in c.topics:
+                args += ["--topic", t]
+            self.jobs[f"crawl:{c.name}"] = (c, self._crawl(args, c.timeout, f"crawl-{c.name}"), c.timeout)
+        for c in s.commands:
+            self.jobs[f"command:{c.name}"] = (c, self._command(c.args, c.timeout, f"command-{c.name}"), c.timeout)
+        alerts = s.alerts
+        if alerts.every is None and alerts.cron is None:
+            alerts = alerts.model_copy(update={"every": self.cfg.alerts.interval})
+        alerts = alerts.model_copy(update={"enabled": alerts.enabled and self.cfg.alerts.enabled})
+        self.jobs["alerts"] = (alerts, self.alerts, None)
+        self.jobs["spool"] = (s.spool, self.spool, None)
+        self.jobs["retention"] = (s.retention, self.retention, None)
+        self.jobs["nlp_refresh"] = (s.nlp_refresh, self.nlp_refresh, None)
+        self.jobs = {k: v for k, v in self.jobs.items() if v[0].enabled}
+
+    def trigger(self, when: When):
+        tz = self.cfg.timezone
+        if when.cron:
+            return CronTrigger.from_crontab(when.cron, timezone=tz)
+        return IntervalTrigger(seconds=when.every.total_seconds(), timezone=tz)
+
+    # -- running --------------------------------------------------------------------------
+    def run(self, name: str) -> None:
+        spec = self.jobs.get(name)
+        if spec is None:
+            log.warning("job %s is in the job store but not in the config; skipped", name)
+            return
+        if self.stopping.is_set():
+            return
+        run_id = self.history.start(name)
+        t0 = time.monotonic()
+        log.info("job %s started", name, extra={"yq_job": name, "yq_event": "start"})
+        try:
+            status, summary = "ok", spec[1]()
+        except Outcome as o:
+            status, summary = o.status, o.summary
+        except Exception as e:  # one job's failure never stops the daemon
+            status, summary = "error", f"{type(e).__name__}: {e}"
+            log.debug("job %s failed", name, exc_info=True)
+        self.history.finish(run_id, status, summary)
+        level = logging.INFO if status in ("ok", "unavailable") else logging.WARNING
+        log.log(level, "job %s %s in %.1fs: %s", name, status, time.monotonic() - t0, summary,
+                extra={"yq_job": name, "yq_event": "end", "yq_status": status})
+
+    @property
+    def store(self):
+        if self._store is None:
+            from yuqing.store import Store
+
+            self._store = Store(self.cfg.elasticsearch)
+        return self._store
+
+    # -- child processes ------------------------------------------------------------------
+    def _crawl(self, args: list[str], timeout, log_name: str) -> Callable[[], str]:
+        def job() -> str:
+            if not parts.has_crawler():
+                raise Outcome("unavailable", "the crawler is not installed (no crawlers.cli); nothing crawled")
+            return self.child(args, timeout, log_name)
+        return job
+
+    def _command(self, args: list[str], timeout, log_name: str) -> Callable[[], str]:
+        return lambda: self.child(args, timeout, log_name)
+
+    def child(self, args: list[str], timeout: timedelta | None, log_name: str) -> str:
+        """Run `yuqing ARGS` in a child process; its output goes to a per-job log file."""
+        if self.stopping.is_set():
+            raise Outcome("interrupted", "not started: the daemon is stopping")
+        cmd = [sys.executable, "-m", "yuqing", *(["--log-json"] if self.log_json else []), *args]
+        env = {**os.environ, "YUQING_HOME": str(self.cfg.home_dir)}
+        if self.cfg.path:
+            env["YUQING_CONFIG"] = str(Path(self.cfg.path).resolve())
+        out_path = self.logs_dir / f"{log_name}.log"
+        timed_out = False
+        with out_path.open("wb") as out:
+            p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                 start_new_session=True)
+            with self._lock:
+                self._children[p.pid] = p
+            try:
+                try:
+                    rc = p.wait(timeout.total_seconds() if timeout else None)
+                except subprocess.TimeoutExpired:
+                    timed_out = True
+                    rc = self._interrupt(p, self.cfg.schedule.stop_grace.total_seconds())
+            finally:
+                with self._lock:
+                    self._children.pop(p.pid, None)
+        tail = _tail(out_path)
+        where = f" (log: {out_path})"
+        if timed_out:
+            raise Outcome("timeout", f"stopped after {timeout}: {tail}{where}")
+        if self.stopping.is_set() and rc != 0:
+            raise Outcome("interrupted", f"stopped by shutdown (exit {rc}): {tail}{where}")
+        if rc != 0:
+            raise Outcome("error", f"exit {rc}: {tail}{where}")
+        return tail or "done"
+
+    @staticmethod
+    def _interrupt(p: subprocess.Popen, grace: float) -> int:
+        """One SIGINT (Scrapy checkpoints its JOBDIR and exits), then SIGKILL after `grace`."""
+        try:
+            p.send_signal(signal.SIGINT)
+            return p.wait(grace)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            return p.wait()
+        except ProcessLookupError:
+            return p.wait()
+
+    def stop_children(self) -> int:
+        """Ask every running child to stop; the job threads wait for them and record the result."""
+        with self._lock:
+            children = list(self._children.values())
+        for p in children:
+            try:
+                p.send_signal(signal.SIGINT)
+            except ProcessLookupError:
+                pass
+        return len(children)
+
+    def kill_children(self) -> None:
+        with self._lock:
+            children = list(self._children.values())
+        for p in children:
+            if p.poll() is None:
+                p.kill()
+
+    # -- in-process jobs ------------------------------------------------------------------
+    def alerts(self) -> str:
+        engine = parts.alert_engine(self.cfg, self.store)
+        if engine is None:
+            raise Outcome("unavailable", "the alerts engine is not installed; no rules evaluated")
+        raised = engine.run_once(datetime.now(timezone.utc))
+        out = f"{len(raised)} alerts raised" + (": " + "; ".join(_title(a) for a in raised[:5]) if raised else "")
+        if engine.outbox is None:
+            return out + ", outbox not installed"
+        return out + ", " + _deliveries(engine.deliver(datetime.now(timezone.utc)))
+
+    def flush_outbox(self) -> str:
+        box = parts.outbox(self.cfg, self.store)
+        if box is None:
+            return "outbox not installed"
+        return _deliveries(box.deliver_pending(datetime.now(timezone.utc)))
+
+    def spool(self) -> str:
+        from pipelines.build import spool_for
+        from yuqing.store import StoreUnavailable
+
+        sp = spool_for(self.cfg)
+        backlog = sp.backlog()
+        if not backlog:
+            return "spool empty"
+        try:
+            r = sp.drain(self.store)
+        except StoreUnavailable as e:
+            raise Outcome("error", f"{backlog} posts still spooled: {e}")
+        msg = f"wrote {r.created + r.updated} of {backlog} spooled posts, refused {r.errors}, left {r.left}"
+        if r.left:
+            raise Outcome("error", msg)
+        return msg
+
+    def retention(self) -> str:
+        days = self.cfg.retention.days
+        dropped = self.store.delete_older_than(days)
+        return f"dropped {len(dropped)} indices older than {days} days" + (f": {', '.join(dropped)}" if dropped else "")
+
+    def nlp_refresh(self) -> str:
+        fn = parts.nlp_refresh(self.cfg, self.store)
+        if fn is None:
+            raise Outcome("unavailable", "the NLP part provides no keyword/IDF refresh; nothing refreshed")
+        return str(fn() or "refreshed")
+
+
+def _deliveries(ds: list) -> str:
+    if not ds:
+        return "nothing due in the outbox"
+    by: dict[str, int] = {}
+    for d in ds:
+        by[d.status] = by.get(d.status, 0) + 1
+    return "deliveries " + ", ".join(f"{k} {v}" for k, v in sorted(by.items()))
+
+
+def _title(a) -> str:
+    return str(getattr(a, "title", "") or getattr(a, "id", a))
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    try:
+        with path.open("rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 4096))
+            text = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    kept = [ln.strip() for ln in text.splitlines() if ln.strip()][-lines:]
+    return " | ".join(kept)
+
+
+def jobstore_url(cfg: Config) -> str:
+    return f"sqlite:///{state_dir(cfg) / 'jobs.sqlite'}"
+
+
+def build_scheduler(runner: Runner) -> BackgroundScheduler:
+    """A scheduler whose stored jobs match the config, started paused (the caller resumes it)."""
+    cfg = runner.cfg
+    state_dir(cfg).mkdir(parents=True, exist_ok=True)
+    sched = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(url=jobstore_url(cfg))},
+        executors={"default": ThreadPoolExecutor(cfg.schedule.workers)},
+        job_defaults={"coalesce": True, "max_instances": 1,
+                      "misfire_grace_time": int(cfg.schedule.misfire_grace.total_seconds())},
+        timezone=cfg.timezone,
+    )
+    sched.start(paused=True)
+    stored = {j.id: j for j in sched.get_jobs()}
+    now = datetime.now(timezone.utc)
+    for name, (when, _fn, _t) in runner.jobs.items():
+        trig = runner.trigger(when)
+        old = stored.pop(name, None)
+        if old is not None and str(old.trigger) == str(trig):
+            continue  # keep its stored next-run time, so a run missed while down still happens
+        kw = {"next_run_time": now} if when.every is not None else {}  # interval jobs: first run now
+        sched.add_job(run_job, trig, args=[name], id=name, name=name, replace_existing=True, **kw)
+        log.info("job %s scheduled: %s", name, trig)
+    for name in stored:
+        sched.remove_job(name)
+        log.info("job %s removed (no longer in the config)", name)
+    return sched
