@@ -66,7 +66,6 @@ class DingTalkChannel(_Http):
 
 class WeComChannel(_Http):
     type: Literal["wecom"]
-    mentioned_mobiles: list[str] = []
 
 
 class FeishuChannel(_Http):
