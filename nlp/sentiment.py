@@ -1,0 +1,143 @@
+"""Sentiment of posts: `Scorer.load(cfg).predict(texts)` -> (sentiment, label, confidence) each.
+
+The model was fine-tuned on short review texts (≤ `max_length` tokens), and scoring a long title
++ body as one input does much worse than scoring its sentences, so long text is cut at sentence
+ends into spans the model knows and the span scores are averaged, weighted by length and by how
+sure each span is. Text without any letter or digit (empty, emoji, punctuation) carries nothing
+the model was trained on and is neutral by rule.
+
+sentiment = P(positive) - P(negative) in [-1, 1]; inside the neutral band (calibrated on the
+validation split, see nlp/train.py) the label is "neutral". Confidence is the probability of the
+chosen polarity, or for neutral 1 - |sentiment| / band (1 at exactly 0).
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from nlp import convert, net
+from nlp.modelfiles import ModelError, ensure_model, model_dir  # noqa: F401  (public API)
+
+_SENT_END = re.compile(r"(?<=[。！？!?；;…\n])")
+SPAN_CHARS = 100  # ~ the review length the model was trained on
+MAX_SPANS = 64    # per text; a huge text keeps its first and last spans (where opinions sit)
+
+
+def has_words(text: str) -> bool:
+    return any(unicodedata.category(c)[0] in "LN" for c in text)
+
+
+def spans(text: str, size: int = SPAN_CHARS, limit: int = MAX_SPANS) -> list[str]:
+    """Sentences packed greedily into spans of at most `size` characters."""
+    out: list[str] = []
+    cur = ""
+    for sent in _SENT_END.split(text):
+        sent = sent.strip()
+        while len(sent) > size:  # a "sentence" with no punctuation at all
+            if cur:
+                out.append(cur)
+                cur = ""
+            out.append(sent[:size])
+            sent = sent[size:]
+        if len(cur) + len(sent) > size and cur:
+            out.append(cur)
+            cur = ""
+        cur += sent
+    if cur:
+        out.append(cur)
+    out = [s for s in out if has_words(s)]
+    if len(out) > limit:
+        out = out[: limit // 2] + out[-(limit - limit // 2):]
+    return out
+
+
+class Scorer:
+    def __init__(self, model: net.SentimentNet, tokenizer, meta: dict, device: str = "cpu",
+                 batch_size: int = 32, neutral_band: float | None = None):
+        self.model = model
+        self.tok = tokenizer
+        self.meta = meta
+        self.device = device
+        self.batch_size = batch_size
+        self.band = float(meta.get("neutral_band", 0.3) if neutral_band is None else neutral_band)
+
+    @classmethod
+    def load(cls, cfg, quantize: str | None = None) -> "Scorer":
+        convert.env_offline()
+        nlp = cfg.nlp
+        device = nlp.device
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise ModelError(f"nlp.device is {device!r} but torch sees no CUDA device; set nlp.device: cpu")
+        quantize = nlp.quantize if quantize is None else quantize
+        if quantize == "int8" and device != "cpu":
+            raise ModelError("nlp.quantize: int8 is a CPU optimisation; use quantize: none with a GPU")
+        if nlp.threads:
+            torch.set_num_threads(nlp.threads)
+        return cls.from_dir(ensure_model(cfg), device=device, batch_size=nlp.batch_size,
+                            quantize=quantize, neutral_band=nlp.neutral_band)
+
+    @classmethod
+    def from_dir(cls, d: Path, device: str = "cpu", batch_size: int = 32, quantize: str = "none",
+                 neutral_band: float | None = None) -> "Scorer":
+        from safetensors.torch import load_file
+        from transformers import BertConfig
+
+        meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+        config = BertConfig.from_json_file(str(d / "config.json"))
+        model = net.SentimentNet(config)
+        model.load_state_dict(load_file(str(d / "model.safetensors")))
+        model.eval()
+        if quantize == "int8":
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        elif quantize not in ("none", None):
+            raise ModelError(f"unknown quantize mode {quantize!r}; use none or int8")
+        model.to(device)
+        tok = net.load_tokenizer(d / "tokenizer.json", int(meta["max_length"]))
+        return cls(model, tok, meta, device=device, batch_size=batch_size, neutral_band=neutral_band)
+
+    @torch.inference_mode()
+    def span_scores(self, texts: list[str]) -> np.ndarray:
+        """P(positive) - P(negative) per short text, batched by token length."""
+        ids = net.encode(self.tok, texts)
+        out = np.zeros(len(texts), dtype=np.float32)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        for s in range(0, len(order), self.batch_size):
+            idx = order[s:s + self.batch_size]
+            x, mask = net.pad([ids[i] for i in idx])
+            logits = self.model(x.to(self.device), mask.to(self.device)).float()
+            p = torch.softmax(logits, -1).cpu().numpy()
+            out[idx] = p[:, 1] - p[:, 0]
+        return out
+
+    def label(self, s: float) -> tuple[float, str, float]:
+        s = float(max(-1.0, min(1.0, s)))
+        if abs(s) < self.band:
+            return s, "neutral", 1.0 - abs(s) / self.band if self.band > 0 else 1.0
+        return s, ("positive" if s > 0 else "negative"), (1.0 + abs(s)) / 2
+
+    def predict(self, texts: list[str]) -> list[tuple[float, str, float]]:
+        if isinstance(texts, str):
+            raise TypeError("predict takes a list of texts, not one string")
+        owner: list[int] = []
+        flat: list[str] = []
+        for i, t in enumerate(texts):
+            if t is None:
+                t = ""
+            if not isinstance(t, str):
+                raise TypeError(f"text {i} is {type(t).__name__}, not str")
+            for sp in spans(t):
+                owner.append(i)
+                flat.append(sp)
+        scores = self.span_scores(flat) if flat else np.zeros(0, dtype=np.float32)
+        lengths = np.array([len(s) for s in flat], dtype=np.float32)
+        weights = lengths * (np.abs(scores) + 0.1)
+        num = np.zeros(len(texts))
+        den = np.zeros(len(texts))
+        np.add.at(num, owner, weights * scores)
+        np.add.at(den, owner, weights)
+        return [self.label(num[i] / den[i]) if den[i] > 0 else (0.0, "neutral", 1.0) for i in range(len(texts))]

