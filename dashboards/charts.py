@@ -43,11 +43,11 @@ def setup_fonts() -> str | None:
                     continue
         names = {f.name for f in font_manager.fontManager.ttflist}
     _font = next((n for n in CJK_FAMILIES if n in names), None)
+    plt.rcParams["font.size"] = 11
     if _font:
         plt.rcParams["font.sans-serif"] = [_font, "DejaVu Sans"]
         plt.rcParams["font.family"] = "sans-serif"
         plt.rcParams["axes.unicode_minus"] = False
-    plt.rcParams["font.size"] = 11
     else:
         log.warning("no CJK font found (install fonts-noto-cjk or fonts-wqy-zenhei); Chinese chart labels "
                     "will not render")
