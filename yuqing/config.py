@@ -263,7 +263,12 @@ def load(path: str | os.PathLike | None = None) -> Config:
     return parse(data, path)
 
 
-SECRET_KEYS = re.compile(r"(password|passwd|secret|token|api_key|apikey|cookie|pseudo_key)$", re.I)
+SECRET_KEYS = re.compile(r"(password|passwd|pwd|secret|token|api_key|apikey|cookies?|pseudo_key|authorization"
+                         r"|credentials?)$", re.I)
+# Credentials carried inside a URL: a webhook is as good as its token (DingTalk access_token,
+# WeCom key, Feishu/Slack hook paths), and user:password@host.
+SECRET_IN_URL = re.compile(r"(?i)[?&](?:access_token|token|key|sign|secret)=(?!\$\{)[^&\s]+"
+                           r"|/open-apis/bot/v2/hook/[\w-]+|hooks\.slack\.com/\S+|://[^/\s:@]+:(?!\$\{)[^@\s/]+@")
 
 
 def secret_warnings(path: str | os.PathLike) -> list[str]:
@@ -275,11 +280,20 @@ def secret_warnings(path: str | os.PathLike) -> list[str]:
         if isinstance(node, dict):
             for k, v in node.items():
                 w = f"{where}.{k}" if where else str(k)
-                if SECRET_KEYS.search(str(k)) and isinstance(v, str) and v and not _VAR.fullmatch(v.strip()):
+                literal = [x for x in (v if isinstance(v, list) else [v]) if isinstance(x, str) and x
+                           and not _VAR.fullmatch(x.strip())]
+                if SECRET_KEYS.search(str(k)) and literal:
                     out.append(f"{w}: a secret is written in the file; use ${{ENV_VAR}} instead")
-                walk(v, w)
+                elif isinstance(v, str) and SECRET_IN_URL.search(v):
+                    out.append(f"{w}: this URL carries a credential (token, key or password); "
+                               "use ${ENV_VAR} for the whole URL instead")
+                if not isinstance(v, str):
+                    walk(v, w)
         elif isinstance(node, list):
             for i, v in enumerate(node):
+                if isinstance(v, str) and SECRET_IN_URL.search(v):
+                    out.append(f"{where}.{i}: this URL carries a credential (token, key or password); "
+                               "use ${ENV_VAR} for the whole URL instead")
                 walk(v, f"{where}.{i}")
 
     walk(raw, "")
