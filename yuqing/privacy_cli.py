@@ -61,6 +61,7 @@ def erase(cfg, author: str, platforms: tuple[str, ...], yes: bool) -> None:
         hits = [(h["_index"], h["_id"]) for h in store.docs_by_author(ids, plats or None)]
         if not hits:
             console.print(f"erased 0 posts: none stored for author {author}", highlight=False)
+            _spool_notice(cfg)
             return
         if not yes:
             click.confirm(f"delete {len(hits)} posts by author {author} from {len({i for i, _ in hits})} indices?",
@@ -75,8 +76,19 @@ def erase(cfg, author: str, platforms: tuple[str, ...], yes: bool) -> None:
                   + (f" ({res.missing} were already gone)" if res.missing else "")
                   + (f"; {len(res.errors)} could not be deleted, run again" if res.errors else "")
                   + (f"; {left} arrived meanwhile, run again" if left and not res.errors else ""), highlight=False)
+    _spool_notice(cfg)
     if res.errors or left:
         raise SystemExit(1)
+
+
+def _spool_notice(cfg) -> None:
+    """Posts spooled while Elasticsearch was down are not searchable yet; erase cannot see them."""
+    from pipelines.build import spool_for
+
+    waiting = spool_for(cfg).backlog()
+    if waiting:
+        err.print(f"note: {waiting} posts wait in the spool ({spool_for(cfg).dir}); after "
+                  "`yuqing ingest --retry-spool`, run this erase again", highlight=False)
 
 
 @privacy.command("export")
