@@ -98,7 +98,7 @@ def make_cert(d: Path) -> tuple[Path, Path]:
 class SmtpServer:
     """aiosmtpd on loopback. mode: "starttls" (TLS required before AUTH/MAIL) or "ssl"."""
 
-    def __init__(self, cert: Path, key: Path, mode: str, user: str, password: str):
+    def __init__(self, cert: Path, key: Path, mode: str, user: str, password: str, port: int = 0):
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult
 
@@ -120,7 +120,7 @@ class SmtpServer:
 
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(cert, key)
-        self.port = free_port()
+        self.port = port or free_port()
         kw = dict(hostname="127.0.0.1", port=self.port, authenticator=auth, auth_required=True)
         if mode == "ssl":
             self.ctl = Controller(Handler(), ssl_context=ctx, auth_require_tls=False, **kw)
