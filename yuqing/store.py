@@ -19,6 +19,7 @@ from yuqing.post import Post, es_fields
 from yuqing.store_privacy import PrivacyDocs
 from yuqing.store_queries import PostQueries
 from yuqing.store_report import ReportQueries
+from yuqing.store_simhash import SimhashLookup
 from yuqing.store_state import StateDocs
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def month_suffix(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y.%m")
 
 
-class Store(PostQueries, StateDocs, PrivacyDocs, ReportQueries):
+class Store(PostQueries, StateDocs, PrivacyDocs, ReportQueries, SimhashLookup):
     def __init__(self, cfg: ElasticsearchConfig, client: Elasticsearch | None = None):
         self.cfg = cfg
         self.es = client or make_client(cfg)
@@ -68,6 +69,7 @@ class Store(PostQueries, StateDocs, PrivacyDocs, ReportQueries):
         self.posts_pattern = f"{p}-posts-*"
         self.alerts_index = f"{p}-alerts"
         self.state_index = f"{p}-state"
+        self.outbox_index = f"{p}-outbox"  # alert deliveries (yuqing/store_outbox.py)
         self._ready = False
 
     # -- set-up -------------------------------------------------------------------------
@@ -93,6 +95,10 @@ class Store(PostQueries, StateDocs, PrivacyDocs, ReportQueries):
             return
         try:
             self.es.indices.put_index_template(name=self.posts_alias, **self.template())
+            # Indices created before a field was added to Post are strict: give them the new
+            # fields too, or every later write into that month would be refused.
+            self.es.indices.put_mapping(index=self.posts_pattern, properties=es_fields(),
+                                        allow_no_indices=True, ignore_unavailable=True)
         except (ESConnectionError, TransportError) as e:
             raise StoreUnavailable(self._unreachable(e)) from e
         self._ready = True
@@ -243,7 +249,7 @@ class Store(PostQueries, StateDocs, PrivacyDocs, ReportQueries):
     def drop_all(self) -> None:
         """Delete every index with this prefix (tests, `yuqing es reset`)."""
         p = self.cfg.index_prefix
-        for pattern in (self.posts_pattern, self.alerts_index, self.state_index):
+        for pattern in (self.posts_pattern, self.alerts_index, self.state_index, self.outbox_index):
             try:
                 self.es.indices.delete(index=pattern, ignore_unavailable=True, allow_no_indices=True)
             except (NotFoundError, ApiError):
