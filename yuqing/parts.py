@@ -25,12 +25,28 @@ def _attr(module: str, name: str) -> Any | None:
         raise
 
 
+def _exists(module: str) -> bool:
+    """Whether a module is installed, without importing it (crawlers.cli imports yuqing.cli)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
 def has_crawler() -> bool:
-    return _attr("crawlers.cli", "crawl") is not None
+    """`yuqing crawl` exists (the scheduler runs it as a child process)."""
+    return _exists("crawlers.cli")
 
 
-def has_replay_site() -> bool:
-    return _attr("crawlers.cli", "replay_site") is not None
+def replay_server() -> Callable | None:
+    """`serve_in_thread(port) -> (server, base_url)` of the replay site, or None."""
+    return _attr("crawlers.replay.server", "serve_in_thread")
+
+
+def crawl_child() -> tuple[Callable, Callable] | None:
+    """(`configured(cfg) -> spiders`, `run_child(config_path, spiders, ...) -> (rc, rows)`), or None."""
+    run = _attr("crawlers.run", "run_child")
+    return None if run is None else (_attr("crawlers.run", "configured"), run)
 
 
 def alert_engine(cfg, store) -> Any | None:
