@@ -87,5 +87,5 @@ def report(cfg, since: str, topics: tuple[str, ...], out: str, now_s: str | None
     except StoreUnavailable as e:
         fail(str(e))
     Path(out).write_text(render_html(data), encoding="utf-8")
-    console.print(f"wrote {out}: {data.total} posts, {len(data.alerts)} alerts, {len(data.topics)} topics "
+    console.print(f"wrote {out}: {data.total} posts, {data.fired} alerts, {len(data.topics)} topics "
                   f"({data.period_label})", highlight=False)

@@ -60,6 +60,11 @@ class ReportData:
     alerts: list[dict]
     charts: dict[str, str] = field(default_factory=dict)  # name -> data URI
 
+    @property
+    def fired(self) -> int:
+        """Alerts raised in the period (recoveries are listed, not counted)."""
+        return sum(not a["recovery"] for a in self.alerts)
+
 
 def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
@@ -94,7 +99,7 @@ def alert_rows(alerts: list[dict], zone: ZoneInfo) -> list[dict]:
                      "kind_zh": KIND_ZH.get(kind, kind), "rule_zh": RULE_ZH.get(a.get("rule", ""), a.get("rule", "")),
                      "title": a.get("title") or f"{a.get('topic', '')} {RULE_ZH.get(a.get('rule', ''), '')}",
                      "summary": a.get("summary", ""), "status": status, "value": a.get("value"),
-                     "baseline": a.get("baseline")})
+                     "baseline": a.get("baseline"), "recovery": kind == "recovery"})
     return rows
 
 
