@@ -280,3 +280,18 @@ def test_email_untrusted_certificate_is_refused(cert):
         assert srv.messages == []
     finally:
         srv.stop()
+
+
+def test_channel_config_errors_name_the_key():
+    bad = [
+        ([{"name": "a", "type": "slack", "url": "http://127.0.0.1/x"}, {"name": "a", "type": "wecom",
+                                                                          "url": "http://127.0.0.1/y"}], "used twice"),
+        ([{"name": "m", "type": "email", "host": "smtp.example.com", "security": "none", "username": "u",
+           "password": "p", "sender": "a@example.com"}], "clear text"),
+        ([{"name": "d", "type": "dingtalk", "url": "ftp://x"}], "http(s) URL"),
+        ([{"name": "d", "type": "pager", "url": "http://127.0.0.1/"}], "alerts.channels.0"),
+    ]
+    for channels, words in bad:
+        with pytest.raises(config_mod.ConfigError) as e:
+            make_cfg(channels)
+        assert words in str(e.value), str(e.value)

@@ -246,3 +246,32 @@ def test_cli_test_channel_and_outbox(cli, tmp_path, rcv, es_node):
     r = cli("alerts", "outbox", env=env)
     assert r.returncode == 0, r.stderr
     assert "待发送 pending: 0" in r.stdout
+
+
+def test_secrets_never_reach_the_log(es_node, tmp_path, caplog):
+    import logging
+
+    down = free_port()
+    cfg = outbox_cfg(es_node, tmp_path, [
+        {"name": "ding", "type": "dingtalk", "url": f"http://127.0.0.1:{down}/robot/send?access_token=TOKEN123",
+         "secret": "SECRET456", "timeout": 2},
+        {"name": "wx", "type": "wecom", "url": f"http://127.0.0.1:{down}/cgi-bin/webhook/send?key=KEY789"}])
+    store = Store(cfg.elasticsearch)
+    rcv = HttpReceiver(reply=b'{"errcode":0}').start()
+    try:
+        caplog.set_level(logging.DEBUG)
+        ob = Outbox(cfg, store)
+        ob.enqueue([alert()], now=T0)
+        assert {d.status for d in ob.deliver_pending(now=T0)} == {"pending"}
+        # Same channels, receiver up: httpx logs the request line at INFO.
+        cfg.alerts.channels[0].url = rcv.url("/robot/send?access_token=TOKEN123")
+        cfg.alerts.channels[1].url = rcv.url("/cgi-bin/webhook/send?key=KEY789")
+        ob2 = Outbox(cfg, store)
+        assert {d.status for d in ob2.deliver_pending(now=T0 + timedelta(minutes=5))} == {"sent"}
+        stored = json.dumps([dict(r) for r in ob2.docs.search()], ensure_ascii=False)
+        for secret in ("TOKEN123", "SECRET456", "KEY789"):
+            assert secret not in caplog.text and secret not in stored
+        assert "HTTP Request" in caplog.text  # the log line exists, without the secret part
+    finally:
+        rcv.stop()
+        store.drop_all()

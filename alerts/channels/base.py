@@ -3,6 +3,8 @@ into sent / retry / give-up, and a name-only repr so URLs with tokens never reac
 from __future__ import annotations
 
 import json
+import logging
+import re
 from datetime import datetime, timezone
 
 import httpx
@@ -10,6 +12,23 @@ import httpx
 from alerts.alert import Alert
 from alerts.delivery import Delivery
 
+
+_URL_TAIL = re.compile(r"(https?://[^/\s\"']+)[^\s\"']*")
+
+
+class HideUrlSecrets(logging.Filter):
+    """httpx logs every request URL at INFO; robot URLs carry their token (access_token=, key=,
+    /services/T…/B…/…), so only scheme and host may reach a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        hidden = _URL_TAIL.sub(lambda m: m.group(1) + "/…", msg)
+        if hidden != msg:
+            record.msg, record.args = hidden, None
+        return True
+
+
+logging.getLogger("httpx").addFilter(HideUrlSecrets())
 
 PAYLOAD_REJECTED = frozenset({400, 413, 415, 422})
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 Security = Literal["starttls", "ssl", "none"]
 
@@ -40,6 +40,13 @@ class EmailChannel(ChannelBase):
     to: list[str] = []  # always receive; each topic's `recipients` are added
     ca_certs: str | None = None  # a private CA for the SMTP server's certificate
     verify: bool = True
+
+    @model_validator(mode="after")
+    def _no_clear_text_password(self):
+        if self.security == "none" and self.password and self.host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError(f"security: none would send the SMTP password in clear text to {self.host}; "
+                             "use starttls (port 587) or ssl (port 465)")
+        return self
 
 
 class _Http(ChannelBase):
