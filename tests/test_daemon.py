@@ -152,3 +152,33 @@ def test_run_refuses_without_pseudo_key(cli, cfg, tmp_path):
                        | {"YUQING_CONFIG": str(write_cfg(cfg, tmp_path / "c.yaml")), "YUQING_HOME": str(tmp_path / "h")})
     assert r.returncode == 2
     assert "YUQING_PSEUDO_KEY" in r.stderr
+
+
+def test_child_timeout_and_shutdown_interrupt(es_node, tmp_path):
+    """A child that outlives its timeout gets SIGINT and is recorded as `timeout`; one running at
+    SIGTERM gets SIGINT, is recorded as `interrupted`, and the daemon still exits 0."""
+    from yuqing import parts
+
+    if not parts.has_crawler():
+        pytest.skip("needs `yuqing replay-site` (a long-running child) from the crawler part")
+    cfg = make_cfg(es_node, tmp_path, schedule={
+        "crawls": [], "commands": [{"name": "site", "args": ["replay-site", "--port", "0"], "every": "1s",
+                                    "timeout": "3s"}],
+        "alerts": {"enabled": False}, "spool": {"enabled": False}, "retention": {"enabled": False},
+        "nlp_refresh": {"enabled": False}, "stop_grace": "20s"})
+    cfg_file = write_cfg(cfg, tmp_path / "config.yaml")
+    history = History(state_dir(cfg) / "history.sqlite")
+    log = tmp_path / "daemon.log"
+    p = start(cfg_file, tmp_path / "home", log)
+    try:
+        wait_for(lambda: [r for r in finished(history, "command:site") if r.status == "timeout"], "a timed-out run")
+        wait_for(lambda: history.runs("command:site")[-1].status == "running", "a run in progress")
+    finally:
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(60)
+    assert rc == 0, log.read_text()[-3000:]
+    runs = history.runs("command:site")
+    assert runs[-1].status == "interrupted", runs[-1]
+    assert all(r.status in ("timeout", "interrupted") for r in runs), [r.status for r in runs]
+    assert "stopped after 3s" in [r for r in runs if r.status == "timeout"][0].summary
+    assert_no_overlap(history)

@@ -30,6 +30,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from alerts.config import format_duration
 from yuqing import parts
 from yuqing.config import Config
 from yuqing.job_history import History, state_dir
@@ -75,9 +76,7 @@ class Runner:
     def _define(self) -> None:
         s = self.cfg.schedule
         for c in s.crawls:
-            args = ["crawl", *c.spiders]
-            for t in c.topics:
-                args += ["--topic", t]
+            args = ["crawl", *c.spiders, *(["--topic", ",".join(c.topics)] if c.topics else [])]
             self.jobs[f"crawl:{c.name}"] = (c, self._crawl(args, c.timeout, f"crawl-{c.name}"), c.timeout)
         for c in s.commands:
             self.jobs[f"command:{c.name}"] = (c, self._command(c.args, c.timeout, f"command-{c.name}"), c.timeout)
@@ -166,7 +165,7 @@ class Runner:
         tail = _tail(out_path)
         where = f" (log: {out_path})"
         if timed_out:
-            raise Outcome("timeout", f"stopped after {timeout}: {tail}{where}")
+            raise Outcome("timeout", f"stopped after {format_duration(timeout)}: {tail}{where}")
         if self.stopping.is_set() and rc != 0:
             raise Outcome("interrupted", f"stopped by shutdown (exit {rc}): {tail}{where}")
         if rc != 0:
@@ -174,15 +173,21 @@ class Runner:
         return tail or "done"
 
     @staticmethod
-    def _interrupt(p: subprocess.Popen, grace: float) -> int:
-        """One SIGINT (Scrapy checkpoints its JOBDIR and exits), then SIGKILL after `grace`."""
+    def _signal(p: subprocess.Popen, sig: int) -> None:
+        """Signal the child's whole process group (it leads its own session), so a grandchild
+        such as `yuqing crawl`'s Scrapy process gets it too, as with Ctrl-C in a terminal."""
         try:
-            p.send_signal(signal.SIGINT)
+            os.killpg(p.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def _interrupt(self, p: subprocess.Popen, grace: float) -> int:
+        """One SIGINT (Scrapy checkpoints its JOBDIR and exits), then SIGKILL after `grace`."""
+        self._signal(p, signal.SIGINT)
+        try:
             return p.wait(grace)
         except subprocess.TimeoutExpired:
-            p.kill()
-            return p.wait()
-        except ProcessLookupError:
+            self._signal(p, signal.SIGKILL)
             return p.wait()
 
     def stop_children(self) -> int:
@@ -190,18 +195,14 @@ class Runner:
         with self._lock:
             children = list(self._children.values())
         for p in children:
-            try:
-                p.send_signal(signal.SIGINT)
-            except ProcessLookupError:
-                pass
+            self._signal(p, signal.SIGINT)
         return len(children)
 
     def kill_children(self) -> None:
         with self._lock:
             children = list(self._children.values())
         for p in children:
-            if p.poll() is None:
-                p.kill()
+            self._signal(p, signal.SIGKILL)
 
     # -- in-process jobs ------------------------------------------------------------------
     def alerts(self) -> str:
