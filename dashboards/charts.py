@@ -97,8 +97,20 @@ def volume_chart(timeline: list[tuple[datetime, dict[str, int]]], width: timedel
     ax.set_title(title, loc="left", fontsize=11)
     ax.set_ylabel("帖子数")
     ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.legend(frameon=False, ncol=4, fontsize=9, loc="lower left", bbox_to_anchor=(0, 1.08))
+    ax.legend(frameon=False, ncol=4, fontsize=9, loc="lower right", bbox_to_anchor=(1, 1.0), handlelength=1)
     return _png(fig)
+
+
+def regroup(timeline: list[tuple[datetime, dict[str, int]]], k: int) -> list[tuple[datetime, dict[str, int]]]:
+    """Merge every k consecutive buckets: an hourly share swings 0–100% on a single post."""
+    out = []
+    for i in range(0, len(timeline), k):
+        merged: dict[str, int] = {}
+        for _, c in timeline[i:i + k]:
+            for label, n in c.items():
+                merged[label] = merged.get(label, 0) + n
+        out.append((timeline[i][0], merged))
+    return out
 
 
 def negative_share_chart(timeline: list[tuple[datetime, dict[str, int]]], width: timedelta,

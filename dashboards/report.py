@@ -160,7 +160,9 @@ def build_report(store, topics: list[str], now: datetime, days: int = 1, tz: str
         topics=sections, alerts=alert_rows(all_alerts, zone))
     if total:
         data.charts["volume"] = data_uri(charts.volume_chart(overall["timeline"], width, tz))
-        data.charts["negative_share"] = data_uri(charts.negative_share_chart(overall["timeline"], width, tz))
+        k = 3 if days <= 1 else 1
+        data.charts["negative_share"] = data_uri(charts.negative_share_chart(
+            charts.regroup(overall["timeline"], k), width * k, tz))
         data.charts["platforms"] = data_uri(charts.platform_chart(
             overall["platforms"], {k: platform_name(k) for k in overall["platforms"]}))
     return data

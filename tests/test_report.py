@@ -93,8 +93,8 @@ def test_daily_report_reads_right_on_a_phone(loaded, cli, chromium, tmp_path):
     # top negative post of 星河手机 is 1001 (216+2+0), with its link
     assert "星河手机售后太差了" in text and 'href="https://example.com/weibo/1001"' in html
     # alerts with status: the 星河 warning was followed by a recovery, the 青禾 one was not
-    rows = re.findall(r"(\d\d-\d\d \d\d:\d\d)\t(\S+)\t(\S+)\t([^\t]+)\t[^\n]*\t(已恢复|未恢复)", text)
-    assert [(t, topic, sev, status) for t, topic, sev, _rule, status in rows] == [
+    rows = re.findall(r"(\d\d-\d\d \d\d:\d\d)\t(\S+) (\S+)\t[^\t]+\t(已恢复|未恢复)", text)
+    assert [(t, topic, sev, status) for t, sev, topic, status in rows] == [
         ("11-24 02:00", "星河手机", "预警", "已恢复"), ("11-24 06:00", "星河手机", "提示", "已恢复"),
         ("11-24 08:40", "青禾奶茶", "严重", "未恢复")]
     # every chart decoded; nothing wider than the phone
