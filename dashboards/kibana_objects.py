@@ -105,14 +105,26 @@ DRILL = [("volume", 0, 0, 32, 12), ("platform", 32, 0, 16, 12), ("negative_share
 
 
 def dashboard(obj_id: str, title: str, description: str, layout: list[tuple], objects: dict[str, dict],
-              query: str = "", topic_control: str | None = None) -> dict:
+              query: str = "", topic_control: str | None = None, drilldowns: dict[str, str] | None = None) -> dict:
+    """`drilldowns` maps a panel key to a dashboard id: clicking a bar there opens that dashboard
+    with the clicked value as a filter (Kibana's dashboard-to-dashboard drilldown)."""
     panels, refs = [], []
     for n, (key, x, y, w, h) in enumerate(layout, 1):
         obj = objects[key]
         idx = str(n)
+        enhancements: dict = {}
+        if drilldowns and key in drilldowns:
+            event = f"{obj_id}-{idx}-drilldown"
+            enhancements = {"dynamicActions": {"events": [{
+                "eventId": event, "triggers": ["FILTER_TRIGGER"],
+                "action": {"factoryId": "DASHBOARD_TO_DASHBOARD_DRILLDOWN", "name": "查看话题详情",
+                           "config": {"useCurrentFilters": True, "useCurrentDateRange": True,
+                                      "openInNewTab": False}}}]}}
+            refs.append({"type": "dashboard", "id": drilldowns[key],
+                         "name": f"{idx}:drilldown:DASHBOARD_TO_DASHBOARD_DRILLDOWN:{event}:dashboardId"})
         panels.append({"version": "8.8.0", "type": obj["type"], "panelIndex": idx,
                        "gridData": {"x": x, "y": y, "w": w, "h": h, "i": idx},
-                       "embeddableConfig": {"enhancements": {}}, "panelRefName": f"panel_{idx}"})
+                       "embeddableConfig": {"enhancements": enhancements}, "panelRefName": f"panel_{idx}"})
         refs.append({"type": obj["type"], "id": obj["id"], "name": f"{idx}:panel_{idx}"})
     attrs = {"title": title, "description": description, "version": 1, "timeRestore": True,
              "timeFrom": "now-7d", "timeTo": "now", "refreshInterval": {"pause": False, "value": 300000},
@@ -147,7 +159,7 @@ def build(prefix: str = "yuqing", topics: list[str] | None = None) -> list[dict]
     out = data_views(prefix) + list(objects.values())
     out.append(dashboard(f"{prefix}-dashboard-overview", "舆情总览",
                          "全部话题的声量、情感、平台、关键词与预警（时间为浏览器时区，建议设为 Asia/Shanghai）",
-                         OVERVIEW, objects))
+                         OVERVIEW, objects, drilldowns={"topic_sentiment": f"{prefix}-dashboard-topic"}))
     out.append(dashboard(f"{prefix}-dashboard-topic", "舆情话题详情", "用顶部“话题”控件选择一个话题下钻",
                          DRILL, objects, topic_control=f"{prefix}-posts"))
     for t in topics or []:

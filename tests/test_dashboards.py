@@ -144,6 +144,9 @@ def test_contents_match_the_issue(objects):
     assert views == {"yuqing-posts*": "published_at", "yuqing-alerts*": "fired_at"}
     dash = {o["attributes"]["title"] for o in objects if o["type"] == "dashboard"}
     assert {"舆情总览", "舆情话题详情"} <= dash
+    overview = next(o for o in objects if o["attributes"]["title"] == "舆情总览")
+    assert {"type": "dashboard", "id": "yuqing-dashboard-topic"} in \
+        [{"type": r["type"], "id": r["id"]} for r in overview["references"]]  # drill-down from the topic chart
     vis = {o["attributes"]["visualizationType"] for o in objects if o["type"] == "lens"}
     assert {"lnsXY", "lnsPie", "lnsTagcloud", "lnsDatatable"} <= vis
     formulas = [c for o in objects if o["type"] == "lens"
@@ -187,6 +190,10 @@ def test_every_reference_resolves(objects):
             for p in json.loads(a["panelsJSON"]):
                 ref = refs[f"{p['panelIndex']}:{p['panelRefName']}"]
                 assert ref["type"] == p["type"]
+                for ev in p["embeddableConfig"]["enhancements"].get("dynamicActions", {}).get("events", []):
+                    assert ev["action"]["factoryId"] == "DASHBOARD_TO_DASHBOARD_DRILLDOWN"
+                    r = refs[f"{p['panelIndex']}:drilldown:DASHBOARD_TO_DASHBOARD_DRILLDOWN:{ev['eventId']}:dashboardId"]
+                    assert r["type"] == "dashboard"
                 g = p["gridData"]
                 assert g["x"] + g["w"] <= 48 and g["i"] == p["panelIndex"]
             if "controlGroupInput" in a:
