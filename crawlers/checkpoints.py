@@ -1,0 +1,64 @@
+"""Incremental crawling: the newest post time seen per (spider, query).
+
+Kept in a JSON file under `$YUQING_HOME/checkpoints/<index_prefix>.json` rather than in
+Elasticsearch: a checkpoint belongs to the crawler's machine and run history, must be readable
+when the cluster is down (posts then go to the spool and must not be re-fetched forever), and
+one small file per index prefix keeps separate deployments (and tests) apart. Several crawls may
+end at once, so saving re-reads the file under an exclusive lock and only moves times forward.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+from yuqing.config import Config
+
+
+def checkpoint_path(cfg: Config) -> Path:
+    return cfg.home_dir / "checkpoints" / f"{cfg.elasticsearch.index_prefix}.json"
+
+
+class Checkpoints:
+    def __init__(self, path: Path):
+        self.path = path
+        self.seen: dict[str, dict[str, str]] = self._read()
+        self.advanced: dict[tuple[str, str], datetime] = {}
+
+    def _read(self) -> dict:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            # A damaged file only costs one full re-crawl (writes are idempotent); keep it for a person.
+            self.path.replace(self.path.with_suffix(".damaged"))
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def get(self, spider: str, query: str) -> datetime | None:
+        v = self.seen.get(spider, {}).get(query)
+        return datetime.fromisoformat(v) if v else None
+
+    def advance(self, spider: str, query: str, newest: datetime) -> None:
+        key = (spider, query)
+        if key not in self.advanced or newest > self.advanced[key]:
+            self.advanced[key] = newest
+
+    def save(self) -> None:
+        if not self.advanced:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            current = self._read()
+            for (spider, query), t in self.advanced.items():
+                old = current.setdefault(spider, {}).get(query)
+                if not old or datetime.fromisoformat(old) < t:
+                    current[spider][query] = t.isoformat()
+            tmp = self.path.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_text(json.dumps(current, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+            tmp.replace(self.path)
+            self.seen = current

@@ -1,0 +1,108 @@
+"""`yuqing crawl` and `yuqing replay-site` (registered by yuqing/cli.py)."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from yuqing.cli import config_option, console, err, fail
+
+
+@click.command("crawl")
+@click.argument("spiders", nargs=-1)
+@click.option("--topic", help="only this topic (or several, comma-separated)")
+@click.option("--since", help="only posts newer than this: 6h, 3d or a date such as 2026-11-20")
+@click.option("--replay", "replay", help="crawl the replay site at this URL instead of the platforms")
+@click.option("--no-nlp", is_flag=True, help="store without sentiment scoring")
+@click.option("--log-level", default="WARNING", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), help="Scrapy's log level")
+@click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
+@config_option
+def crawl(cfg, spiders: tuple[str, ...], topic: str | None, since: str | None, replay: str | None, no_nlp: bool,
+          log_level: str, as_json: bool) -> None:
+    """Crawl SPIDERS (default: every configured one) into Elasticsearch.
+
+    Runs in a child process, so the scheduler can call it again and again. Ends with a summary
+    per spider; exits 1 when a spider produced failures and no items, 2 on bad arguments.
+    """
+    from crawlers.run import configured, run_child
+    from crawlers.spiders import SPIDERS
+    from crawlers.spiders.base import parse_since
+
+    unknown = [s for s in spiders if s not in SPIDERS]
+    if unknown:
+        fail(f"unknown spider(s) {', '.join(unknown)}; known: {', '.join(SPIDERS)}", 2)
+    if topic:
+        missing = set(topic.split(",")) - set(cfg.topic_names())
+        if missing:
+            fail(f"unknown topic(s) {', '.join(sorted(missing))}; configured: {', '.join(cfg.topic_names())}", 2)
+    try:
+        parse_since(since)
+    except ValueError as e:
+        fail(str(e), 2)
+    if not cfg.topics:
+        fail("no topics configured: add some under `topics:` in the config", 2)
+    names = list(spiders) or configured(cfg)
+    if not names:
+        fail("no spider is enabled and configured under `sources:`", 2)
+    code, rows = run_child(cfg.path, names, topic=topic, since=since, nlp=not no_nlp, replay=replay,
+                           log_level=log_level)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        print_summary(rows)
+    print_problems(rows)
+    if not rows:
+        fail(f"the crawl process ended with code {code} before writing a summary (see the log above)")
+    sys.exit(0 if code == 0 else 1)
+
+
+def print_summary(rows: list[dict]) -> None:
+    from rich.table import Table
+
+    t = Table(title="crawl summary")
+    for col in ("spider", "requests", "items", "new", "updated", "spooled", "rejected", "failures", "finish"):
+        t.add_column(col, justify="left" if col in ("spider", "failures", "finish") else "right")
+    for r in rows:
+        fails = ", ".join(f"{k} {v}" for k, v in r["failures"].items()) or "-"
+        finish = r.get("error") or r["finish_reason"]
+        t.add_row(r["spider"], str(r["requests"]), str(r["items"]), str(r["new"]), str(r["updated"]),
+                  str(r["spooled"]), str(r["rejected"]), fails, finish)
+    console.print(t)
+
+
+def print_problems(rows: list[dict]) -> None:
+    for r in rows:
+        if not r["ok"]:
+            err.print(f"[red]{r['spider']}: failures only, no items[/red]" if not r.get("error")
+                      else f"[red]{r['spider']}: {r['error']}[/red]", highlight=False)
+        if r["spooled"]:
+            err.print(f"{r['spider']}: {r['spooled']} posts spooled (Elasticsearch unreachable); "
+                      "run `yuqing ingest --retry-spool`", highlight=False)
+
+
+@click.command("replay-site")
+@click.option("--port", default=8765, show_default=True, help="port on 127.0.0.1 (0: any free port)")
+def replay_site(port: int) -> None:
+    """Serve recorded platform responses on 127.0.0.1 for demos and tests.
+
+    Point the crawlers at it with `sources.replay: http://127.0.0.1:PORT` in the config, or
+    `yuqing crawl --replay http://127.0.0.1:PORT`.
+    """
+    from crawlers.replay.server import make_server
+
+    try:
+        server = make_server("127.0.0.1", port)
+    except OSError as e:
+        fail(f"cannot listen on 127.0.0.1:{port}: {e.strerror}", 2)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    click.echo(f"replay site on {url} (Ctrl-C to stop)", err=True)
+    click.echo(url)
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

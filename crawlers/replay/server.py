@@ -1,0 +1,169 @@
+"""`yuqing replay-site`: recorded platform responses served on 127.0.0.1 for demos, tests and bench.
+
+A spider with `sources.replay: http://127.0.0.1:8765` asks for `<replay>/<host><path>?<query>`
+instead of `https://<host><path>?<query>`; `locate()` maps that to a file under `data/` in the
+platform's own format. Times in the files are written as minutes before now (`@@weibo:90@@`,
+`@@ts:90@@`, ...) and filled in when served, so the demo topics always have a fresh spike in the
+last hours. Counters written `@@n:120@@` grow with every fetch, so a re-crawl has something to
+update.
+
+Messy cases are files too: `<file>.<status>` answers with that status and body (403, 429, 5xx),
+`<file>.503once` fails once and then serves `<file>`; truncated JSON and login pages are plain
+files with the wrong content. A missing file falls back to the nearest `_default.*` (the
+platform's "no more results" body), else 404.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from yuqing.post import SHANGHAI
+
+DATA = Path(__file__).resolve().parent / "data"
+TYPES = {".json": "application/json; charset=utf-8", ".jsonp": "application/javascript; charset=utf-8",
+         ".html": "text/html; charset=utf-8", ".xml": "application/xml; charset=utf-8",
+         ".txt": "text/plain; charset=utf-8"}
+_NUM = re.compile(r'"@@(ts|n):(\d+)@@"')
+_STR = re.compile(r"@@(weibo|jd|rfc822|iso|cn):(\d+)@@")
+
+
+def locate(host: str, path: str, query: dict[str, str]) -> str:
+    """The data file (relative to DATA) that answers this request."""
+    q = query.get
+    if host == "m.weibo.cn":
+        if path == "/api/container/getIndex":
+            kw = parse_qs(q("containerid", "")).get("q", [""])[0]
+            return f"m.weibo.cn/search/{kw}/{q('page', '1')}.json"
+        if path == "/comments/hotflow":
+            return f"m.weibo.cn/hotflow/{q('id')}/{q('max_id', '0')}.json"
+        if path == "/statuses/extend":
+            return f"m.weibo.cn/extend/{q('id')}.json"
+    if host == "api.bilibili.com":
+        if path.endswith("/search/type"):
+            return f"api.bilibili.com/search/{q('keyword')}/{q('page', '1')}.json"
+        if path == "/x/v2/reply":
+            return f"api.bilibili.com/reply/{q('oid')}/{q('pn', '1')}.json"
+    if host == "club.jd.com" and path == "/comment/productPageComments.action":
+        return f"club.jd.com/{q('productId')}/{q('page', '0')}.jsonp"
+    if host == "tieba.baidu.com":
+        if path == "/f/search/res":
+            return f"tieba.baidu.com/search/{q('qw')}/{q('pn', '1')}.html"
+        m = re.fullmatch(r"/p/(\d+)", path)
+        if m:
+            return f"tieba.baidu.com/p/{m.group(1)}/{q('pn', '1')}.html"
+    rel = f"{host}{path}"
+    return rel + "index.html" if rel.endswith("/") else rel
+
+
+def render(body: str, now: datetime, hits: int) -> str:
+    def ago(m: re.Match) -> datetime:
+        return (now - timedelta(minutes=int(m.group(2)))).astimezone(SHANGHAI)
+
+    def num(m: re.Match) -> str:
+        if m.group(1) == "ts":
+            return str(int(ago(m).timestamp()))
+        base = int(m.group(2))
+        return str(base + hits * max(1, base // 20))
+
+    def text(m: re.Match) -> str:
+        t, kind = ago(m), m.group(1)
+        if kind == "weibo":
+            return t.strftime("%a %b %d %H:%M:%S +0800 %Y")
+        if kind == "jd":
+            return t.strftime("%Y-%m-%d %H:%M:%S")
+        if kind == "rfc822":
+            return format_datetime(t)
+        if kind == "cn":
+            return t.strftime("%Y-%m-%d %H:%M")
+        return t.isoformat(timespec="seconds")
+
+    return _STR.sub(text, _NUM.sub(num, body))
+
+
+class ReplaySite:
+    def __init__(self, data: Path = DATA, now: datetime | None = None):
+        self.data = data
+        # Fixed at start: repeated crawls of one running site see the same post times, which is
+        # what incremental paging (and its tests) need.
+        self.now = now or datetime.now(timezone.utc)
+        self.hits: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def hit(self, key: str) -> int:
+        with self.lock:
+            n = self.hits.get(key, 0)
+            self.hits[key] = n + 1
+            return n
+
+    def answer(self, raw_path: str) -> tuple[int, str, bytes]:
+        u = urlsplit(raw_path)
+        if u.path == "/robots.txt":
+            return 200, TYPES[".txt"], b"User-agent: *\nAllow: /\n"
+        parts = unquote(u.path).lstrip("/").split("/", 1)
+        if len(parts) < 2:
+            return 404, TYPES[".txt"], b"replay site: ask for /<host>/<path>\n"
+        host, path = parts[0], "/" + parts[1]
+        query = {k: v[0] for k, v in parse_qs(u.query).items()}
+        rel = locate(host, path, query)
+        f = (self.data / rel).resolve()
+        if not str(f).startswith(str(self.data.resolve())):
+            return 404, TYPES[".txt"], b"outside the replay data\n"
+        status = 200
+        once = f.with_name(f.name + ".503once")
+        if once.exists() and self.hit(f"once:{rel}") == 0:
+            f, status = once, 503
+        elif not f.exists():
+            special = sorted(f.parent.glob(f.name + ".[0-9][0-9][0-9]")) if f.parent.exists() else []
+            if special:
+                f, status = special[0], int(special[0].suffix[1:])
+            else:
+                f = self._default(f)
+                if f is None:
+                    return 404, TYPES[".txt"], f"replay site: nothing recorded for {rel}\n".encode()
+        body = f.read_text(encoding="utf-8")
+        ext = Path(rel).suffix if status != 200 or f.name.startswith("_default") else f.suffix
+        return status, TYPES.get(ext, TYPES[".html"]), render(body, self.now, self.hit(rel)).encode("utf-8")
+
+    def _default(self, f: Path) -> Path | None:
+        d = f.parent
+        root = self.data.resolve()
+        while str(d).startswith(str(root)) and d != root:
+            for cand in d.glob("_default.*"):
+                return cand
+            d = d.parent
+        return None
+
+
+def make_server(host: str = "127.0.0.1", port: int = 8765, site: ReplaySite | None = None) -> ThreadingHTTPServer:
+    site = site or ReplaySite()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: the bench should measure the spider, not TCP set-up
+
+        def do_GET(self):
+            status, ctype, body = site.answer(self.path)
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, fmt, *args):  # the spiders log what matters
+            pass
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    server.site = site  # type: ignore[attr-defined]
+    return server
+
+
+def serve_in_thread(port: int = 0, site: ReplaySite | None = None) -> tuple[ThreadingHTTPServer, str]:
+    """Start on 127.0.0.1 (port 0: any free one); returns (server, base URL). Stop with shutdown()."""
+    server = make_server("127.0.0.1", port, site)
+    threading.Thread(target=server.serve_forever, name="replay-site", daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"

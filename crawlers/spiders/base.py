@@ -1,0 +1,201 @@
+"""What every yuqing spider shares: config, topics, the replay override, the incremental floor,
+and failure accounting.
+
+Platforms change formats, expire cookies and throttle without warning; a crawl that dies (or,
+worse, silently yields nothing) on one broken page hides that. So every request goes through
+`request()` (errback included), every body through `load_json()`/`check_html()`, and each
+problem becomes one structured log line plus a `yuqing/failures/<kind>` stat, and the crawl
+goes on.
+
+A browser-backed spider (scrapy-playwright, for signed Xiaohongshu/Douyin/Kuaishou requests) only
+has to override `request()` to add `meta={"playwright": True, ...}` and declare the playwright
+download handlers in `custom_settings`; topics, checkpoints, failures and the pipeline stay as
+they are.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+import opencc
+import scrapy
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
+
+from crawlers.checkpoints import Checkpoints, checkpoint_path
+from yuqing.post import parse_time
+
+log = logging.getLogger("yuqing.crawl")
+_T2S = opencc.OpenCC("t2s")  # topics are written in simplified; posts from 台湾/香港 are not
+
+_LOGIN = re.compile(r"passport\.|/login|/signin|登录|請登錄|请登录", re.I)
+_CAPTCHA = re.compile(r"captcha|验证码|安全验证|verify", re.I)
+_JSONP = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.S)
+
+
+def parse_since(value: str | None, now: datetime | None = None) -> datetime | None:
+    """`--since` as people write it: 6h, 3d, 2026-11-20, 2026-11-20T08:00+08:00."""
+    if not value:
+        return None
+    now = now or datetime.now(timezone.utc)
+    m = re.fullmatch(r"\s*(\d+)\s*([mhd])\s*", value)
+    if m:
+        n, unit = int(m.group(1)), m.group(2)
+        return now - timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]: n})
+    try:
+        return parse_time(value)
+    except ValueError:
+        raise ValueError(f"--since {value!r}: write e.g. 6h, 3d or 2026-11-20") from None
+
+
+class BaseSpider(scrapy.Spider):
+    platform: str = ""
+
+    def __init__(self, *args, topic: str | None = None, since: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.topic_filter = [t for t in (topic or "").split(",") if t]
+        self.since_arg = since
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.setup()
+        return spider
+
+    def setup(self) -> None:
+        s = self.crawler.settings
+        self.cfg = s["YUQING_CFG"]
+        self.source = self.cfg.sources.source(self.name)
+        self.replay = self.cfg.sources.replay
+        self.max_pages = s.getint("YUQING_MAX_PAGES", 50)
+        topics = self.cfg.topics
+        if self.topic_filter:
+            unknown = set(self.topic_filter) - {t.name for t in topics}
+            if unknown:
+                raise ValueError(f"unknown topic(s) {', '.join(sorted(unknown))}; configured: "
+                                 f"{', '.join(t.name for t in topics)}")
+            topics = [t for t in topics if t.name in self.topic_filter]
+        self.topics = topics
+        lookback = parse_since(s.get("YUQING_LOOKBACK", "7d"))
+        self.floor = parse_since(self.since_arg) or lookback
+        self.checkpoints = Checkpoints(checkpoint_path(self.cfg))
+
+    @property
+    def stats(self):
+        return self.crawler.stats  # created after the spider, so looked up on use
+
+    # -- requests ---------------------------------------------------------------------------
+    async def start(self):
+        for request in self.first_requests():
+            yield request
+
+    def first_requests(self):
+        raise NotImplementedError
+
+    def url(self, real: str) -> str:
+        """The real platform URL, or its copy on the replay site (`<replay>/<host><path>?<query>`)."""
+        if not self.replay or real.startswith(self.replay):
+            return real
+        u = urlsplit(real)
+        return f"{self.replay}/{u.netloc}{u.path}" + (f"?{u.query}" if u.query else "")
+
+    def real_url(self, url: str) -> str:
+        if self.replay and url.startswith(self.replay + "/"):
+            rest = url[len(self.replay) + 1:]
+            return "https://" + rest
+        return url
+
+    def request(self, url: str, callback, meta: dict | None = None, **kw) -> scrapy.Request:
+        headers = kw.pop("headers", {}) or {}
+        cookie = getattr(self.source, "cookie", None)
+        if cookie:
+            headers.setdefault("Cookie", cookie)
+        return scrapy.Request(self.url(url), callback=callback, errback=self.on_error, headers=headers,
+                              meta={**(meta or {}), "real_url": url}, **kw)
+
+    # -- failures ---------------------------------------------------------------------------
+    def fail(self, kind: str, url: str, detail: str = "") -> None:
+        self.stats.inc_value(f"yuqing/failures/{kind}")
+        log.warning("parse failure %s at %s: %s", kind, url, detail,
+                    extra={"yq_spider": self.name, "yq_kind": kind, "yq_url": url, "yq_detail": detail})
+
+    def on_error(self, failure) -> None:
+        url = failure.request.url
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            kind = f"http_{status}" if status < 500 else "http_5xx"
+            self.fail(kind, url, f"HTTP {status} after retries")
+        elif failure.check(TimeoutError, TCPTimedOutError):
+            self.fail("timeout", url, str(failure.value))
+        elif failure.check(ConnectionRefusedError, DNSLookupError):
+            self.fail("connection", url, str(failure.value))
+        else:
+            self.fail("download", url, repr(failure.value))
+
+    def check_html(self, response) -> bool:
+        """False (and counted) when an HTML page is a login wall or captcha instead of content."""
+        head = response.text[:4000]
+        if _CAPTCHA.search(response.url) or ("captcha" in head.lower() or "验证码" in head):
+            self.fail("captcha", response.url, "captcha page instead of content")
+            return False
+        if _LOGIN.search(response.url) or ("<form" in head and _LOGIN.search(head)):
+            self.fail("login_page", response.url, "login page instead of content (is the cookie expired?)")
+            return False
+        return True
+
+    def load_json(self, response, jsonp: bool = False) -> Any | None:
+        body = response.text
+        if jsonp:
+            m = _JSONP.match(body)
+            body = m.group(1) if m else body
+        try:
+            return json.loads(body)
+        except ValueError as e:
+            if body.lstrip()[:1] == "<":
+                if self.check_html(response):
+                    self.fail("not_json", response.url, "an HTML page where JSON was expected")
+            else:
+                self.fail("bad_json", response.url, f"{e.msg} at char {e.pos} of {len(body)} (truncated body?)")
+            return None
+
+    # -- posts --------------------------------------------------------------------------------
+    def topics_for(self, text: str, inherit: list[str] | tuple = ()) -> list[str]:
+        simplified = _T2S.convert(text)
+        own = [t.name for t in self.topics if t.matches(text) or t.matches(simplified)]
+        return sorted(set(own) | set(inherit))
+
+    def since_for(self, query: str) -> datetime | None:
+        return self.checkpoints.get(self.name, query)
+
+    def accept(self, post: dict, query: str | None, inherit: list[str] | tuple = ()) -> tuple[dict | None, bool]:
+        """(item or None, reached_old). Old posts on the page are still yielded (their counters
+        update through the idempotent _id) but tell the caller to stop paging."""
+        try:
+            when = parse_time(post["published_at"])
+        except (KeyError, ValueError) as e:
+            self.fail("format_changed", post.get("url") or "?", f"no usable publication time: {e}")
+            return None, False
+        if when < self.floor:
+            self.stats.inc_value("yuqing/too_old")
+            return None, True
+        old = False
+        if query is not None:
+            seen = self.since_for(query)
+            old = seen is not None and when <= seen
+            self.checkpoints.advance(self.name, query, when)
+        topics = self.topics_for(f"{post.get('title') or ''}\n{post.get('text') or ''}", inherit)
+        if not topics:
+            self.stats.inc_value("yuqing/unmatched")
+            return None, old
+        post["topics"] = topics
+        post.setdefault("platform", self.platform)
+        post.setdefault("source", self.name)
+        return post, old
+
+    def closed(self, reason: str) -> None:
+        if reason == "finished":
+            self.checkpoints.save()

@@ -1,0 +1,183 @@
+"""Weibo keyword search and hot comments through the mobile web JSON API (m.weibo.cn).
+
+Expected formats (as public crawlers read them, 2021-2026):
+- search: `GET /api/container/getIndex?containerid=100103type%3D61%26q%3D<kw>&page_type=searchall&page=N`
+  (type=61 is the real-time, newest-first tab, which incremental paging relies on).
+  `{"ok":1,"data":{"cardlistInfo":{...},"cards":[...]}}`; posts are `cards[].mblog` (card_type 9) or
+  `cards[].card_group[].mblog` (card_type 11 wrapping 9): both shapes are accepted. `ok:0` with no
+  cards ("这里还没有内容") is the end of the results.
+- mblog: `id`/`mid` strings, `text` HTML (emoticons as `<img alt="[怒]">`), `created_at`
+  "%a %b %d %H:%M:%S %z %Y" (older bodies: "2分钟前", "今天 12:00", "06-27"),
+  `reposts_count`/`comments_count`/`attitudes_count`, `user.followers_count` (int before 2022,
+  then a string such as "18.8万"), `isLongText` → `/statuses/extend?id=` `data.longTextContent`.
+- comments: `GET /comments/hotflow?id=<mid>&mid=<mid>&max_id_type=0` → `data.data[]` (`id`, `text`,
+  `created_at`, `like_count`, `user`), paging by `data.max_id` (0 = end) and `data.max_id_type`.
+
+The search caps at about 50 pages per query (`max_pages`); the newest-first order plus the
+checkpoint means a scheduled crawl rarely needs more than the first few.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+from crawlers.spiders.base import BaseSpider
+from crawlers.text import html_text
+from yuqing.post import SHANGHAI, parse_time
+
+
+def weibo_time(value, now: datetime | None = None):
+    """The full date format, or the relative forms older bodies (and some cards) still use."""
+    if not isinstance(value, str):
+        return value
+    s = value.strip()
+    now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
+    if s == "刚刚":
+        return now
+    m = re.fullmatch(r"(\d+)\s*(秒|分钟|小时)前", s)
+    if m:
+        unit = {"秒": "seconds", "分钟": "minutes", "小时": "hours"}[m.group(2)]
+        return now - timedelta(**{unit: int(m.group(1))})
+    m = re.fullmatch(r"(今天|昨天)\s*(\d{1,2}):(\d{2})", s)
+    if m:
+        day = now - timedelta(days=1 if m.group(1) == "昨天" else 0)
+        return day.replace(hour=int(m.group(2)), minute=int(m.group(3)), second=0, microsecond=0)
+    m = re.fullmatch(r"(\d{1,2})-(\d{1,2})", s)
+    if m:
+        return now.replace(month=int(m.group(1)), day=int(m.group(2)), hour=0, minute=0, second=0, microsecond=0)
+    return parse_time(s)
+
+
+class WeiboSpider(BaseSpider):
+    name = "weibo"
+    platform = "weibo"
+
+    def first_requests(self):
+        for topic in self.topics:
+            for kw in topic.keywords:
+                yield self.search(kw, 1)
+
+    def search(self, kw: str, page: int):
+        container = quote(f"100103type=61&q={kw}", safe="")
+        url = f"{self.source.base_url}/api/container/getIndex?containerid={container}&page_type=searchall&page={page}"
+        return self.request(url, self.parse_search, meta={"kw": kw, "page": page})
+
+    def parse_search(self, response):
+        kw, page = response.meta["kw"], response.meta["page"]
+        data = self.load_json(response)
+        if data is None:
+            if page < self.max_pages and not response.meta.get("after_broken"):
+                r = self.search(kw, page + 1)
+                r.meta["after_broken"] = True
+                yield r
+            return
+        if not isinstance(data, dict) or "ok" not in data:
+            self.fail("format_changed", response.url, "no 'ok' in the search response")
+            return
+        cards = (data.get("data") or {}).get("cards") or []
+        if data.get("ok") != 1 or not cards:
+            return  # end of results ("这里还没有内容")
+        mblogs = []
+        for card in cards:
+            if card.get("mblog"):
+                mblogs.append(card["mblog"])
+            for inner in card.get("card_group") or []:
+                if inner.get("mblog"):
+                    mblogs.append(inner["mblog"])
+        if not mblogs:
+            self.fail("format_changed", response.url, "cards without mblog (layout changed?)")
+            return
+        reached_old = False
+        for mb in mblogs:
+            post = self.post(mb, response.url)
+            if post is None:
+                continue
+            pinned = mb.get("mblogtype") == 2 or mb.get("isTop") == 1
+            item, old = self.accept(post, None if pinned else kw)
+            reached_old = reached_old or (old and not pinned)
+            if item is None:
+                continue
+            if mb.get("isLongText"):
+                yield self.request(f"{self.source.base_url}/statuses/extend?id={item['post_id']}", self.parse_long,
+                                   meta={"post": item, "mblog_comments": mb.get("comments_count")})
+                continue
+            yield item
+            yield from self.comments(item, mb.get("comments_count"))
+        if not reached_old and page < self.max_pages:
+            yield self.search(kw, page + 1)
+
+    def post(self, mb: dict, url: str) -> dict | None:
+        if str(mb.get("deleted", "")) == "1" or mb.get("visible", {}).get("type") == 1 and not mb.get("text"):
+            self.stats.inc_value("yuqing/deleted")
+            return None
+        mid = mb.get("mid") or mb.get("id")
+        if not mid or "created_at" not in mb:
+            self.fail("format_changed", url, f"mblog without id or created_at (keys: {', '.join(sorted(mb)[:8])})")
+            return None
+        user = mb.get("user") or {}
+        try:
+            published = weibo_time(mb["created_at"])
+        except ValueError as e:
+            self.fail("format_changed", url, str(e))
+            return None
+        return {
+            "platform": "weibo", "post_id": str(mid), "url": f"https://m.weibo.cn/detail/{mid}",
+            "text": html_text(mb.get("text")), "published_at": published,
+            "author_id": user.get("id"), "author_name": user.get("screen_name"),
+            "author_followers": user.get("followers_count"),
+            "likes": mb.get("attitudes_count"), "comments": mb.get("comments_count"),
+            "reposts": mb.get("reposts_count"),
+        }
+
+    def parse_long(self, response):
+        item = response.meta["post"]
+        data = self.load_json(response)
+        long = ((data or {}).get("data") or {}).get("longTextContent") if isinstance(data, dict) else None
+        if long:
+            item["text"] = html_text(long)
+        elif data is not None:
+            self.fail("format_changed", response.url, "statuses/extend without longTextContent")
+        yield item
+        yield from self.comments(item, response.meta.get("mblog_comments"))
+
+    def comments(self, parent: dict, count, max_id: int | None = None, page: int = 1):
+        if not self.source.comments or not count or page > self.source.comment_pages:
+            return
+        mid = parent["post_id"]
+        url = f"{self.source.base_url}/comments/hotflow?id={mid}&mid={mid}&max_id_type={0 if page == 1 else 1}"
+        if max_id:
+            url += f"&max_id={max_id}"
+        yield self.request(url, self.parse_comments, meta={"parent": parent, "page": page, "count": count})
+
+    def parse_comments(self, response):
+        parent = response.meta["parent"]
+        data = self.load_json(response)
+        if not isinstance(data, dict):
+            return
+        if data.get("ok") != 1:
+            return  # no (visible) comments
+        body = data.get("data")
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            self.fail("format_changed", response.url, "hotflow without data.data[]")
+            return
+        for c in body["data"]:
+            if not c.get("id") or not c.get("created_at"):
+                self.fail("format_changed", response.url, "comment without id or created_at")
+                continue
+            user = c.get("user") or {}
+            try:
+                published = weibo_time(c["created_at"])
+            except ValueError as e:
+                self.fail("format_changed", response.url, str(e))
+                continue
+            post = {"platform": "weibo", "post_id": str(c["id"]), "parent_id": parent["post_id"],
+                    "url": parent["url"], "text": html_text(c.get("text")), "published_at": published,
+                    "author_id": user.get("id"), "author_name": user.get("screen_name"),
+                    "author_followers": user.get("followers_count"), "likes": c.get("like_count"),
+                    "comments": c.get("total_number")}
+            item, _ = self.accept(post, None, inherit=parent["topics"])
+            if item:
+                yield item
+        if body.get("max_id"):
+            yield from self.comments(parent, response.meta["count"], body["max_id"], response.meta["page"] + 1)

@@ -1,0 +1,40 @@
+"""Helpers for the crawl tests: a replay site on 127.0.0.1 and a config pointing at it."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from crawlers.replay.server import ReplaySite, serve_in_thread
+from tests.conftest import make_cfg, write_cfg
+
+NOW = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)  # 14:00 in Shanghai
+
+
+def sources(replay_url: str, **over) -> dict:
+    s = {"replay": replay_url, "defaults": {"retries": 1, "lookback": "30d"}}
+    s.update(over)
+    return s
+
+
+@pytest.fixture
+def replay():
+    site = ReplaySite(now=NOW)
+    server, url = serve_in_thread(0, site)
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+def crawl(cli, *args: str, config=None) -> tuple[int, list[dict], str]:
+    extra = ("--config", str(config)) if config else ()
+    p = cli("crawl", "--no-nlp", "--json", *extra, *args)
+    start = p.stdout.find("[")
+    rows = json.loads(p.stdout[start:]) if start >= 0 else []
+    return p.returncode, rows, p.stderr
+
+
+def other_config(es_url, tmp_path, name: str, **over):
+    cfg = make_cfg(es_url, tmp_path, **over)
+    return cfg, write_cfg(cfg, tmp_path / name)

@@ -1,0 +1,90 @@
+"""Weibo search + hot comments, crawled from the replay site into the real Elasticsearch node."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from tests.conftest import make_cfg
+from tests.crawling import NOW, crawl, other_config, replay, sources  # noqa: F401  (fixture)
+
+FIRST = "5107000000007331"  # newest complaint, 12 minutes before NOW
+FORMATTED_LIKES = "5107000000029324"  # attitudes_count "1.2万"
+LONG = "5107000000043986"  # isLongText → statuses/extend
+TRADITIONAL = "5107000000051317"  # 星河手機更新後一直重啟…
+ENTITIES = "5107000000065979"  # &quot;旗舰体验&quot; … &amp;售后
+
+
+@pytest.fixture
+def cfg(es_node, tmp_path, replay):  # noqa: F811
+    return make_cfg(es_node, tmp_path, nlp={"enabled": False}, sources=sources(replay))
+
+
+def doc(store, post_id: str) -> dict:
+    hits = store.es.search(index=store.posts_pattern, query={"ids": {"values": [f"weibo:{post_id}"]}})["hits"]["hits"]
+    assert hits, f"weibo:{post_id} not indexed"
+    return hits[0]["_source"]
+
+
+def test_weibo_end_to_end_and_recrawl(cli, store):
+    code, rows, log = crawl(cli, "weibo")
+    assert code == 0, log
+    (row,) = rows
+    assert row["spider"] == "weibo" and row["finish_reason"] == "finished"
+    # the messy fixtures are counted, and the crawl went on past each of them
+    assert row["failures"] == {"bad_json": 1, "http_403": 1, "http_429": 1, "login_page": 1}
+    assert row["deleted"] == 1 and row["unmatched"] == 2  # 星河战队 and 青禾小学 are excluded
+    assert "parse failure login_page" in log and "cookie" in log
+    assert row["new"] == row["items"] and row["updated"] == 0 and row["rejected"] == 0
+    store.refresh()
+    total = store.count()
+    assert total == row["new"] >= 60
+    by_topic = store.breakdown("topics")["topics"]
+    assert by_topic["星河手机"] > by_topic["青禾奶茶"] > 10
+
+    first = doc(store, FIRST)
+    assert datetime.fromisoformat(first["published_at"]) == NOW - timedelta(minutes=12)  # stored in UTC
+    assert first["topics"] == ["星河手机"] and first["author_followers"] == 12000
+    assert first["text"].endswith("打不出去[怒][怒]")  # emoticon images kept as text
+    assert doc(store, FORMATTED_LIKES)["likes"] == 12000
+    assert "第三次直接说没有这个工单" in doc(store, LONG)["text"]
+    assert doc(store, TRADITIONAL)["topics"] == ["星河手机"]
+    assert '"旗舰体验"' in doc(store, ENTITIES)["text"] and "&售后" in doc(store, ENTITIES)["text"]
+    assert doc(store, "5108100000000001")["topics"] == ["青禾奶茶"]  # served after one 503
+
+    comments = store.es.search(index=store.posts_pattern, query={"exists": {"field": "parent_id"}}, size=100)
+    cs = [h["_source"] for h in comments["hits"]["hits"]]
+    assert len(cs) >= 15
+    assert all(c["topics"] for c in cs)  # inherited from the post they answer
+    assert {c["parent_id"] for c in cs} >= {FIRST}
+    assert sum(c["parent_id"] == FIRST for c in cs) == 3  # two hotflow pages
+
+    # the same crawl again: the checkpoint stops paging early, counters move, nothing duplicates
+    likes_before = first["likes"]
+    code, rows2, log = crawl(cli, "weibo")
+    assert code == 0, log
+    (again,) = rows2
+    assert again["new"] == 0 and again["updated"] == again["items"] > 0
+    assert again["requests"] < row["requests"]
+    store.refresh()
+    assert store.count() == total
+    assert doc(store, FIRST)["likes"] > likes_before
+
+
+def test_failures_only_exit_nonzero(cli, es_node, tmp_path, replay):  # noqa: F811
+    # a topic whose only keyword hits the login wall: failures and no items
+    cfg, path = other_config(es_node, tmp_path, "login.yaml", nlp={"enabled": False}, sources=sources(replay),
+                             topics=[{"name": "星河手机", "keywords": ["星河X5"]}])
+    code, rows, log = crawl(cli, "weibo", config=path)
+    assert code == 1
+    assert rows[0]["failures"] == {"login_page": 1} and rows[0]["items"] == 0 and not rows[0]["ok"]
+    assert "failures only" in log
+
+
+def test_bad_arguments(cli):
+    p = cli("crawl", "nosuch")
+    assert p.returncode == 2 and "unknown spider" in p.stderr and "weibo" in p.stderr
+    p = cli("crawl", "weibo", "--topic", "不存在")
+    assert p.returncode == 2 and "unknown topic" in p.stderr
+    p = cli("crawl", "weibo", "--since", "yesterday-ish")
+    assert p.returncode == 2 and "--since" in p.stderr
