@@ -22,6 +22,7 @@ class Delivery(BaseModel):
     status: Status = "pending"
     attempts: int = 0
     created_at: datetime | None = None
+    requeued_at: datetime | None = None  # a person retried a failed record: max age counts from here
     next_attempt_at: datetime | None = None
     lease_until: datetime | None = None  # while `sending`: a crashed sender's claim expires here
     sent_at: datetime | None = None

@@ -53,9 +53,13 @@ def test_channel(cfg, name: str, topic: str | None) -> None:
 @click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed"]), help="only this status")
 @click.option("--topic", help="only this topic")
 @click.option("-n", "limit", default=30, show_default=True)
+@click.option("--retry-failed", is_flag=True, help="queue failed deliveries again (after fixing the channel)")
+@click.option("--channel", help="with --retry-failed: only this channel")
 @config_option
-def outbox_cmd(cfg, status: str | None, topic: str | None, limit: int) -> None:
-    """Deliveries per channel: what is waiting, what was sent, what failed and why."""
+def outbox_cmd(cfg, status: str | None, topic: str | None, limit: int, retry_failed: bool,
+               channel: str | None) -> None:
+    """Deliveries per channel: what is waiting, what was sent, what failed and why.
+    Exits 1 while any delivery is failed, so a cron check can notice."""
     from rich.table import Table
 
     from alerts.channels.text import local_time
@@ -65,6 +69,8 @@ def outbox_cmd(cfg, status: str | None, topic: str | None, limit: int) -> None:
 
     try:
         ob = Outbox(cfg, Store(cfg.elasticsearch))
+        if retry_failed:
+            console.print(f"requeued {ob.retry_failed(channel=channel)} failed deliveries", highlight=False)
         counts = ob.docs.counts()
         rows = ob.list(status=status, topic=topic, limit=limit)
     except StoreUnavailable as e:

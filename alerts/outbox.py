@@ -44,6 +44,7 @@ class Outbox:
     def __init__(self, cfg, store):
         self.cfg = cfg
         self.dcfg = cfg.alerts.delivery
+        self.store = store
         self.docs = OutboxDocs(store)
         self._channels: dict[str, object] = {}
 
@@ -74,7 +75,10 @@ class Outbox:
         docs: dict[str, dict] = {}
         made: dict[str, Delivery] = {}
         for a in alerts:
-            for ch in self.channels_for(a):
+            targets = self.channels_for(a)
+            if any(ch.type == "email" for ch in targets):
+                a.chart_png = self._chart(a)
+            for ch in targets:
                 d = Delivery(alert_id=a.id, channel=ch.name, channel_type=ch.type, created_at=now,
                              next_attempt_at=now, topic=a.topic, rule=a.rule, kind=a.kind,
                              severity=a.severity, title=a.title)
@@ -86,6 +90,21 @@ class Outbox:
         if created:
             log.info("outbox: %d deliveries queued", len(created))
         return [made[k] for k in created]
+
+    def _chart(self, a: Alert) -> bytes | None:
+        """The trend chart for e-mail, drawn once at enqueue time (so a resend after a restart
+        shows the picture people would have seen) and only when an e-mail channel takes it."""
+        if a.chart_png or a.kind == "recovery" or not self.dcfg.email_chart:
+            return a.chart_png
+        try:
+            from dashboards.charts import negative_chart
+        except ImportError:
+            return None
+        try:
+            return negative_chart(self.store, a.topic, a.fired_at, a.window_start, a.window_end, tz=self.cfg.timezone)
+        except Exception as e:  # a chart is a nicety: the alert goes out without it
+            log.warning("outbox: no chart for %s (%s: %s)", a.id, type(e).__name__, e)
+            return None
 
     # -- deliver -----------------------------------------------------------------------
     def backoff(self, attempts: int) -> timedelta:
@@ -105,9 +124,11 @@ class Outbox:
 
     def _deliver_one(self, rec: Versioned, now: datetime) -> Delivery | None:
         d = Delivery.model_validate({k: v for k, v in rec.items() if k in Delivery.model_fields})
-        age = now - (_dt(rec.get("created_at")) or now)
+        age = now - (_dt(rec.get("requeued_at")) or _dt(rec.get("created_at")) or now)
         ch = self.channel(d.channel)
-        if ch is None or age.total_seconds() > self.dcfg.max_age_s:
+        # Past max age a record fails, but only after one real try: a daemon that was down for a
+        # day still sends the alert late rather than never.
+        if ch is None or (age.total_seconds() > self.dcfg.max_age_s and d.attempts > 0):
             why = "channel is no longer configured" if ch is None else \
                 f"gave up after {d.attempts} attempts and {age} (max_age_s {self.dcfg.max_age_s:.0f})"
             return self._finish(rec, d, "failed", now, error=why if ch is None else f"{why}; last error: {d.last_error}")
@@ -166,6 +187,20 @@ class Outbox:
         if rec.get("chart_png"):
             a.chart_png = base64.b64decode(rec["chart_png"])
         return a
+
+    def retry_failed(self, now: datetime | None = None, channel: str | None = None) -> int:
+        """Put failed records back in the queue (after a person fixed the channel); each gets a
+        fresh max age. Sent records are never touched, so nothing is sent twice."""
+        now = _utc(now)
+        n = 0
+        for rec in self.docs.search(status="failed", limit=self.dcfg.batch, with_chart=True):
+            if channel and rec.get("channel") != channel:
+                continue
+            d = Delivery.model_validate({k: v for k, v in rec.items() if k in Delivery.model_fields})
+            d.status, d.requeued_at, d.next_attempt_at, d.failed_at = "pending", now, now, None
+            if self.docs.put(rec, self._doc(rec, d)) is not None:
+                n += 1
+        return n
 
     # -- reporting ---------------------------------------------------------------------
     def summary(self) -> dict:

@@ -163,6 +163,20 @@ def test_gives_up_after_max_age_and_shows_it(hook, tmp_path):
     assert len(rcv.requests) == n
     s = ob.summary()
     assert s["counts"] == {"failed": 1} and s["failed"][0].alert_id == a.id
+    # Someone fixes the receiver and requeues: delivered once, and only once.
+    assert ob.retry_failed(now=t + timedelta(days=1)) == 1
+    assert [d.status for d in ob.deliver_pending(now=t + timedelta(days=1))] == ["sent"]
+    assert ob.retry_failed(now=t + timedelta(days=2)) == 0
+    assert ob.deliver_pending(now=t + timedelta(days=3)) == []
+    assert len(rcv.requests) == n + 1
+
+
+def test_late_first_attempt_still_sends(hook):
+    cfg, store, rcv = hook
+    ob = Outbox(cfg, store)
+    ob.enqueue([alert()], now=T0)  # queued, then the daemon was down for longer than max age
+    assert [d.status for d in ob.deliver_pending(now=T0 + timedelta(hours=5))] == ["sent"]
+    assert len(rcv.requests) == 1
 
 
 def test_permanent_rejection_fails_at_once(hook):
@@ -218,6 +232,11 @@ def test_email_outage_keeps_chart_and_sends_once(es_node, tmp_path):
             rcpts, msg = srv.messages[0]
             assert rcpts == ["pr@example.test"]
             assert [p.get_content() for p in msg.walk() if p.get_content_type() == "image/png"] == [PNG]
+            # Without a chart of its own, an e-mailed alert gets the topic's trend drawn at enqueue.
+            fresh.enqueue([alert(window_min=60)], now=T0)
+            assert [d.status for d in fresh.deliver_pending(now=T0 + timedelta(minutes=2))] == ["sent"]
+            drawn = [p.get_content() for p in srv.messages[1][1].walk() if p.get_content_type() == "image/png"]
+            assert len(drawn) == 1 and drawn[0].startswith(b"\x89PNG") and drawn[0] != PNG
         finally:
             srv.stop()
     finally:
@@ -225,7 +244,7 @@ def test_email_outage_keeps_chart_and_sends_once(es_node, tmp_path):
         store.es.indices.delete(index=f"{cfg.elasticsearch.index_prefix}-outbox", ignore_unavailable=True)
 
 
-def test_cli_test_channel_and_outbox(cli, tmp_path, rcv, es_node):
+def test_cli_test_channel_and_outbox(cli, tmp_path, rcv, es_node, monkeypatch):
     cfg_path = tmp_path / "delivery.yaml"
     raw = {"elasticsearch": {"hosts": [es_node], "index_prefix": f"tcli{tmp_path.name[-8:].lower().replace('_', '')}"},
            "topics": [{"name": "星河手机", "keywords": ["星河"]}],
@@ -246,6 +265,24 @@ def test_cli_test_channel_and_outbox(cli, tmp_path, rcv, es_node):
     r = cli("alerts", "outbox", env=env)
     assert r.returncode == 0, r.stderr
     assert "待发送 pending: 0" in r.stdout
+    # A failed delivery shows (exit 1) until someone requeues it.
+    monkeypatch.setenv("TEST_HOOK_SECRET", "hush-hush")
+    from yuqing import config as config_mod
+
+    cfg = config_mod.load(cfg_path)
+    rcv.status = 400
+    ob = Outbox(cfg, Store(cfg.elasticsearch))
+    try:
+        ob.enqueue([alert()])
+        assert [d.status for d in ob.deliver_pending()] == ["failed"]
+        r = cli("alerts", "outbox", env=env)
+        assert r.returncode == 1 and "失败 failed: 1" in r.stdout and "HTTP 400" in r.stdout
+        rcv.status = 200
+        r = cli("alerts", "outbox", "--retry-failed", env=env)
+        assert "requeued 1" in r.stdout and "待发送 pending: 1" in r.stdout and r.returncode == 0
+        assert [d.status for d in ob.deliver_pending()] == ["sent"]
+    finally:
+        ob.store.drop_all()
 
 
 def test_secrets_never_reach_the_log(es_node, tmp_path, caplog):

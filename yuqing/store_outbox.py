@@ -14,7 +14,7 @@ from elasticsearch import ConflictError, NotFoundError, helpers
 
 OUTBOX_MAPPING = {"dynamic": False, "properties": {
     "alert_id": {"type": "keyword"}, "channel": {"type": "keyword"}, "channel_type": {"type": "keyword"},
-    "status": {"type": "keyword"}, "attempts": {"type": "integer"}, "created_at": {"type": "date"},
+    "status": {"type": "keyword"}, "attempts": {"type": "integer"}, "created_at": {"type": "date"}, "requeued_at": {"type": "date"},
     "next_attempt_at": {"type": "date"}, "lease_until": {"type": "date"}, "sent_at": {"type": "date"},
     "failed_at": {"type": "date"}, "last_error": {"type": "text"}, "topic": {"type": "keyword"},
     "rule": {"type": "keyword"}, "kind": {"type": "keyword"}, "severity": {"type": "keyword"},
@@ -101,7 +101,8 @@ class OutboxDocs:
             return None
         return _versioned(r.body)
 
-    def search(self, status: str | None = None, topic: str | None = None, limit: int = 50) -> list[Versioned]:
+    def search(self, status: str | None = None, topic: str | None = None, limit: int = 50,
+               with_chart: bool = False) -> list[Versioned]:
         self.setup()
         self.es.indices.refresh(index=self.index)
         flt: list[dict[str, Any]] = []
@@ -110,7 +111,8 @@ class OutboxDocs:
         if topic:
             flt.append({"term": {"topic": topic}})
         r = self.es.search(index=self.index, query={"bool": {"filter": flt}}, size=limit,
-                           sort=[{"created_at": "desc"}], seq_no_primary_term=True, source_excludes=["chart_png"])
+                           sort=[{"created_at": "desc"}], seq_no_primary_term=True,
+                           source_excludes=[] if with_chart else ["chart_png"])
         return [_versioned(h) for h in r["hits"]["hits"]]
 
     def counts(self) -> dict[str, int]:

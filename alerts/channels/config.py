@@ -100,6 +100,7 @@ class DeliveryConfig(_Strict):
     max_age_s: float = Field(24 * 3600, gt=0)
     lease_s: float = Field(300, gt=0)  # a send claimed by a process that died is retried after this
     batch: int = Field(200, ge=1, le=5000)
+    email_chart: bool = True  # draw the topic's negative trend (dashboards/charts.py) for e-mail channels
 
 
 def check_unique(channels: list) -> list:
