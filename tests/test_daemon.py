@@ -30,6 +30,12 @@ def start(cfg_file: Path, home: Path, log: Path, key: str | None = KEY) -> subpr
                             stdout=subprocess.PIPE, stderr=log.open("ab"), text=True)
 
 
+def drop(store) -> None:
+    """The test's indices, the outbox's included."""
+    store.drop_all()
+    store.es.indices.delete(index=f"{store.cfg.index_prefix}-outbox*", ignore_unavailable=True, allow_no_indices=True)
+
+
 def wait_for(pred, what: str, limit: float = 90):
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -65,7 +71,7 @@ def daemon_cfg(es_node, tmp_path):
     from yuqing.store import Store
 
     yield cfg, write_cfg(cfg, tmp_path / "config.yaml")
-    Store(cfg.elasticsearch).drop_all()
+    drop(Store(cfg.elasticsearch))
 
 
 def test_daemon_runs_jobs_survives_restart(daemon_cfg, tmp_path):
@@ -182,3 +188,59 @@ def test_child_timeout_and_shutdown_interrupt(es_node, tmp_path):
     assert all(r.status in ("timeout", "interrupted") for r in runs), [r.status for r in runs]
     assert "stopped after 3s" in [r for r in runs if r.status == "timeout"][0].summary
     assert_no_overlap(history)
+
+
+def test_daemon_ingest_alert_webhook_once_across_restart(es_node, tmp_path):
+    """posts → index → alert → webhook through the daemon's own jobs, and a restart neither
+    repeats the alert nor its delivery. (Posts arrive by a scheduled `yuqing ingest`; the crawl
+    variant of this loop runs in the demo test against the replay site.)"""
+    from datetime import datetime, timedelta, timezone
+
+    from yuqing.demo_receivers import WebhookReceiver
+    from yuqing.store import Store
+
+    now = datetime.now(timezone.utc)
+    posts = tmp_path / "spike.jsonl"
+    with posts.open("w", encoding="utf-8") as f:
+        for i in range(16):
+            f.write(json.dumps({"platform": "weibo", "post_id": f"spike{i}", "author_id": f"u{i}",
+                                "text": f"星河手机又黑屏了，第{i}次送修，准备去12315投诉[怒]",
+                                "published_at": (now - timedelta(minutes=i % 9 + 1)).isoformat(),
+                                "sentiment_label": "negative", "sentiment": -0.9}, ensure_ascii=False) + "\n")
+    hook = WebhookReceiver(tmp_path / "hook")
+    cfg = make_cfg(es_node, tmp_path, schedule={
+        "crawls": [], "commands": [{"name": "ingest", "args": ["ingest", "--no-nlp", str(posts)], "every": "2s"}],
+        "alerts": {"every": "2s"}, "spool": {"enabled": False}, "retention": {"enabled": False},
+        "nlp_refresh": {"enabled": False}})
+    raw = cfg.model_dump(mode="json", exclude={"path"})
+    raw["alerts"]["channels"] = [{"name": "hook", "type": "webhook", "url": hook.url}]
+    from yuqing import config as config_mod
+
+    cfg = config_mod.parse(raw, tmp_path / "config.yaml")
+    cfg_file = write_cfg(cfg, tmp_path / "config.yaml")
+    history = History(state_dir(cfg) / "history.sqlite")
+    log = tmp_path / "daemon.log"
+    store = Store(cfg.elasticsearch)
+    try:
+        p = start(cfg_file, tmp_path / "home", log)
+        try:
+            wait_for(lambda: hook.received, "the alert at the webhook receiver")
+        finally:
+            p.send_signal(signal.SIGTERM)
+            assert p.wait(120) == 0, log.read_text()[-3000:]
+        p2 = start(cfg_file, tmp_path / "home", log)
+        try:
+            wait_for(lambda: len([r for r in finished(history, "alerts") if r.daemon_pid == p2.pid
+                                  and r.status == "ok"]) >= 3, "alert checks after the restart")
+        finally:
+            p2.send_signal(signal.SIGTERM)
+            assert p2.wait(120) == 0, log.read_text()[-3000:]
+        bodies = [json.loads(f.read_text(encoding="utf-8")) for f in hook.received]
+        assert len(bodies) == 1, [b["body"]["alert"]["title"] for b in bodies]
+        alert = bodies[0]["body"]["alert"]
+        assert alert["topic"] == "星河手机"
+        assert len(store.alerts_find(topic="星河手机")) == 1
+        assert_no_overlap(history)
+    finally:
+        hook.stop()
+        drop(store)

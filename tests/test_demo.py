@@ -18,12 +18,7 @@ def demo_store(cfg):
     s = Store(demo_cfg)
     yield s
     s.drop_all()
-    try:
-        from yuqing.store_outbox import OutboxDocs
-
-        s.es.indices.delete(index=OutboxDocs(s).index, ignore_unavailable=True)
-    except Exception:
-        pass
+    s.es.indices.delete(index=f"{demo_cfg.index_prefix}-outbox*", ignore_unavailable=True, allow_no_indices=True)
 
 
 def webhook_bodies(home) -> list[dict]:
