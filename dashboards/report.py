@@ -124,9 +124,10 @@ def build_report(store, topics: list[str], now: datetime, days: int = 1, tz: str
     period = "近24小时" if days <= 1 else f"近{days}天"
     store.refresh()
 
-    overall = store.period_stats(topics, start, end, interval=interval, tz=tz)
-    overall_prev = store.period_stats(topics, prev_start, start, interval=interval, tz=tz)
-    all_alerts = store.alerts_between(start, end, topics)
+    scope = topics or None  # no topics configured: report on every post
+    overall = store.period_stats(scope, start, end, interval=interval, tz=tz)
+    overall_prev = store.period_stats(scope, prev_start, start, interval=interval, tz=tz)
+    all_alerts = store.alerts_between(start, end, scope)
     sections = []
     for t in topics:
         cur = store.period_stats(t, start, end, interval=interval, tz=tz)

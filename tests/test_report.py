@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from alerts.alert import Alert
-from headless import INSTALL, Browser, find_chromium
-from tests.conftest import DATA
+from tests.conftest import DATA, write_cfg
+from tests.headless import INSTALL, Browser, find_chromium
 
 NOW = "2026-11-24T12:00:00+08:00"
 # Keywords as NLP would extract them, so top and rising keywords have something to rank:
@@ -123,6 +123,15 @@ def test_weekly_report_and_topic_filter(loaded, cli, tmp_path):
 
     r = cli("report", "--topic", "银河奶茶", "--out", str(tmp_path / "x.html"))
     assert r.returncode == 2 and "unknown topic 银河奶茶" in r.stderr
+
+
+def test_without_topics_the_report_covers_every_post(loaded, cli, cfg, tmp_path):
+    bare = write_cfg(cfg.model_copy(update={"topics": []}), tmp_path / "bare.yaml")
+    out = tmp_path / "all.html"
+    r = cli("report", "--since", "7d", "--now", NOW, "--out", str(out), env={"YUQING_CONFIG": str(bare)})
+    assert r.returncode == 0, r.stderr
+    html = out.read_text(encoding="utf-8")
+    assert kpi(html, "total") == 24 and kpi(html, "alert-count") == 2 and "（未配置话题）" in html
 
 
 def test_empty_period_still_renders_cleanly(loaded, cli, chromium, tmp_path):
