@@ -51,6 +51,7 @@ def bad_check(s: str) -> str:
     ("vx：Star_Fan_88 / VX abc12345 / 微信号是 13912345678", f"vx：{WECHAT} / VX {WECHAT} / 微信号是 {WECHAT}"),
     ("加v 17612345678 领券", f"加v {WECHAT} 领券"),
     ("QQ 12345678，扣扣号：98765，QQ号:1234567890", f"QQ {QQ}，扣扣号：{QQ}，QQ号:{QQ}"),
+    ("手机１３８１２３４５６７８，邮箱ａ@ｂ.cn 也不行 abc＠example.com", f"手机{MOBILE}，邮箱ａ@ｂ.cn 也不行 {EMAIL}"),
 ])
 def test_personal_data_is_masked(text, expected):
     assert mask(text).text == expected

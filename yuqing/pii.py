@@ -53,6 +53,12 @@ _THING_LABEL = re.compile(
     r"\s*(?:是|为)?\s*[:：#＃]?\s*$", re.I)
 
 
+# Full-width digits (１３８…) are a common way to slip a number past filters; they are folded to
+# ASCII before matching, which changes nothing a reader or the tokenizer cares about.
+_FOLD = str.maketrans("０１２３４５６７８９＠－", "0123456789@-")
+_FULLWIDTH = re.compile("[０-９＠]")
+
+
 @dataclass
 class MaskResult:
     text: str
@@ -100,6 +106,8 @@ def mask(text: str | None) -> MaskResult:
     """Mask personal data in `text`; returns the new text and how many of each kind were masked."""
     if not text:
         return MaskResult(text or "")
+    if _FULLWIDTH.search(text):
+        text = text.translate(_FOLD)
     counts: dict[str, int] = {}
 
     def bump(tag: str) -> None:
