@@ -28,6 +28,7 @@ _REPLY = re.compile(r"(?:回复)?(?://)?@[^\s@:：,，。.!！?？;；)）\]】#
 # Weibo: #话题# ; Xiaohongshu: #话题[话题]#
 _HASHTAG = re.compile(r"#([^#\n\r]{1,60}?)(?:\[话题\])?#")
 _EMOTICON = re.compile(r"\[([^\[\]\s]{1,8})\]")
+_NOT_WORD = re.compile(r"[\W_]+")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _LINES = re.compile(r"\s*\n\s*")
 
@@ -36,6 +37,9 @@ _LINES = re.compile(r"\s*\n\s*")
 class Cleaned:
     text: str  # what the segmenter and the model read
     tags: list[str] = field(default_factory=list)  # hashtags, in order of first appearance
+    # Lower-cased letters and digits only, without hashtags and emoticons: what near-duplicate
+    # detection compares (nlp/simhash.py), so a tacked-on #话题# or [怒] does not make a new post.
+    core: str = ""
 
 
 def load_emoticons(path: Path = DATA / "emoticons.tsv") -> dict[str, str]:
@@ -119,6 +123,7 @@ class Cleaner:
         s = _REPLY.sub(" ", s)
         if self.t2s is not None:
             s = self.t2s(s)
+        core = _NOT_WORD.sub("", _EMOTICON.sub(" ", _HASHTAG.sub(" ", s))).lower()
         tags: list[str] = []
         for m in _HASHTAG.finditer(s):
             tag = _SPACES.sub(" ", m.group(1)).strip()
@@ -130,7 +135,7 @@ class Cleaner:
         s = _collapse_repeats(s)
         s = _SPACES.sub(" ", s)
         s = _LINES.sub("\n", s).strip()
-        return Cleaned(s, tags)
+        return Cleaned(s, tags, core)
 
 
 _REPEAT = re.compile(r"( [^ \n]{1,8} )(?:\s*\1)+")

