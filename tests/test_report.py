@@ -49,9 +49,12 @@ def loaded(cli, store, tmp_path):
 
 @pytest.fixture
 def chromium():
+    from dashboards.charts import setup_fonts
+
     path = find_chromium()
-    if not path:
-        msg = f"headless Chromium is needed to check the report as a reader sees it; install it: {INSTALL}"
+    missing = [what for what, ok in (("headless Chromium", path), ("a CJK font", setup_fonts())) if not ok]
+    if missing:
+        msg = f"{' and '.join(missing)} needed to check the report as a reader sees it; install: {INSTALL}"
         if os.environ.get("CI"):
             pytest.fail(msg)
         pytest.skip(msg)
