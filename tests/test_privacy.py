@@ -176,3 +176,17 @@ def test_keep_fields_drops_what_is_not_listed(es_node, tmp_path, monkeypatch):
         assert doc["text"] == "电话[手机号]" and doc["author_id"].startswith("ps_")
     finally:
         store.drop_all()
+
+
+def test_erase_and_export_say_when_elasticsearch_is_unreachable(cli, cfg, tmp_path, monkeypatch):
+    from tests.conftest import write_cfg
+
+    monkeypatch.setenv(ENV, KEY)
+    down = cfg.model_copy(deep=True)
+    down.elasticsearch.hosts = ["http://127.0.0.1:9"]
+    down.elasticsearch.max_retries = 0
+    path = write_cfg(down, tmp_path / "down.yaml")
+    r = cli("privacy", "erase", "--author", TARGET, "--yes", "--config", str(path))
+    assert r.returncode == 1 and "127.0.0.1:9 is unreachable" in r.stderr and "nothing was changed" in r.stderr
+    r = cli("privacy", "export", "--author", TARGET, "--config", str(path))
+    assert r.returncode == 1 and "the export is incomplete" in r.stderr and r.stdout == ""

@@ -41,9 +41,8 @@ def _store(cfg):
     return Store(cfg.elasticsearch)
 
 
-def _unreachable(e: Exception, cfg) -> None:
-    fail(f"Elasticsearch at {', '.join(cfg.elasticsearch.hosts)} is unreachable ({type(e).__name__}); "
-         "nothing was changed")
+def _unreachable(e: Exception, cfg, outcome: str = "nothing was changed") -> None:
+    fail(f"Elasticsearch at {', '.join(cfg.elasticsearch.hosts)} is unreachable ({type(e).__name__}); {outcome}")
 
 
 @privacy.command("erase")
@@ -56,6 +55,7 @@ def erase(cfg, author: str, platforms: tuple[str, ...], yes: bool) -> None:
     from elasticsearch import ConnectionError as ESConnectionError, TransportError
 
     store = _store(cfg)
+    deleting = False
     try:
         ids, plats = _targets(cfg, store, author, platforms)
         hits = [(h["_index"], h["_id"]) for h in store.docs_by_author(ids, plats or None)]
@@ -66,10 +66,12 @@ def erase(cfg, author: str, platforms: tuple[str, ...], yes: bool) -> None:
         if not yes:
             click.confirm(f"delete {len(hits)} posts by author {author} from {len({i for i, _ in hits})} indices?",
                           abort=True, err=True)
+        deleting = True
         res = store.delete_docs(hits)
         left = store.count_by_author(ids, plats or None)
     except (ESConnectionError, TransportError) as e:
-        _unreachable(e, cfg)
+        _unreachable(e, cfg, "some posts may be erased and some not: run the same erase again"
+                     if deleting else "nothing was changed")
     for doc_id, why in res.errors[:20]:
         err.print(f"  {doc_id}: not deleted: {why}", highlight=False, markup=False)
     console.print(f"erased {res.deleted} posts by author {author}"
@@ -107,5 +109,5 @@ def export(cfg, author: str, platforms: tuple[str, ...]) -> None:
             click.echo(json.dumps({"_index": h["_index"], "_id": h["_id"], **h["_source"]}, ensure_ascii=False))
             n += 1
     except (ESConnectionError, TransportError) as e:
-        _unreachable(e, cfg)
+        _unreachable(e, cfg, f"the export is incomplete ({n} posts printed)")
     err.print(f"exported {n} posts by author {author}", highlight=False)
