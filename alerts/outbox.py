@@ -7,8 +7,9 @@ the record id is the idempotency key, so enqueueing the same alert again changes
 conditional write), so a second process cannot send it too; a success is recorded as `sent`
 and never looked at again. A failure is retried with exponential back-off (next_attempt_at),
 so a channel that is down simply keeps its records pending until it answers. After
-`alerts.delivery.max_age_s` a record becomes `failed` — kept, counted in `summary()` for
-`yuqing status`, listed by `yuqing alerts outbox`, never dropped.
+`alerts.delivery.max_age_s` (and at least one real try) a record becomes `failed` — kept,
+counted in `summary()` for `yuqing status`, listed by `yuqing alerts outbox`, requeued by
+`retry_failed()`, never dropped.
 
 The one gap no sender can close alone: a crash after the receiver accepted but before `sent` is
 recorded resends once the lease ends. Mail carries a Message-ID and webhooks an

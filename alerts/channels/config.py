@@ -91,8 +91,9 @@ ChannelConfig = Annotated[
 
 
 class DeliveryConfig(_Strict):
-    """Back-off grows initial × factor^(attempt-1) up to max; after max_age a delivery is failed
-    (kept and shown by `yuqing alerts outbox`, never dropped)."""
+    """Back-off grows initial × factor^(attempt-1) up to max; a delivery older than max_age that
+    has been tried at least once is failed (kept, counted by `yuqing status`, listed by
+    `yuqing alerts outbox`, requeued by `--retry-failed`; never dropped)."""
 
     initial_backoff_s: float = Field(15, gt=0)
     backoff_factor: float = Field(2, ge=1)
