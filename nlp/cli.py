@@ -77,3 +77,25 @@ def eval_cmd(cfg, as_json: bool, no_snownlp: bool, quantize: str | None) -> None
         click.echo(json.dumps(report, ensure_ascii=False, indent=1))
     else:
         print_report(report, Console())
+
+
+@click.command("score")
+@click.option("--batch", "batch_size", default=256, show_default=True, help="lines scored together")
+@config_option
+def score(cfg, batch_size: int) -> None:
+    """Score JSON lines from stdin: each object with a "text" comes back on stdout with sentiment,
+    sentiment_label, sentiment_confidence, tokens and keywords; a bad line becomes
+    {"line": n, "error": ...} and the rest goes on. Exit 1 if any line was an error."""
+    from nlp.analyse import Analyser
+    from nlp.score_stream import score_lines
+    from pipelines.enrich import load_scorer
+
+    scorer, problem = load_scorer(cfg)
+    if scorer is None:
+        _err(f"error: cannot score: {problem}")
+        sys.exit(1)
+    counts = score_lines(sys.stdin.buffer, Analyser.from_config(cfg), scorer, sys.stdout.buffer,
+                         batch_size=max(1, batch_size))
+    if counts.errors:
+        _err(f"{counts.errors} of {counts.scored + counts.errors} lines could not be scored")
+        sys.exit(1)
