@@ -85,7 +85,7 @@ def pseudo_key(cfg: Config, create: bool = True) -> bytes:
     key = _check(path.read_text(encoding="utf-8"), str(path))
     if str(path) not in _announced:
         _announced.add(str(path))
-        log.info("author pseudonyms use the local key file %s (set %s in production)", path, ENV)
+        log.debug("author pseudonyms use the local key file %s (set %s in production)", path, ENV)
     return key
 
 
