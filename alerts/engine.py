@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from elasticsearch import ConnectionError as ESConnectionError
+from elasticsearch import ApiError, ConnectionError as ESConnectionError
 
 from alerts.alert import Alert
 from alerts.noise import decide, merge
@@ -67,7 +67,11 @@ class Engine:
                 continue  # state untouched: a spike still running when the silence ends is reported then
             notes = []
             for rule in build_rules(self.cfg, topic, only):
-                fired = rule.evaluate(self.store, topic, now)
+                try:
+                    fired = rule.evaluate(self.store, topic, now)
+                except ApiError as e:  # one rule's bad query must not silence the others
+                    log.error("%s/%s: evaluation failed: %s", topic, rule.name, e)
+                    continue
                 worst = max(fired, key=lambda a: (a.value / a.threshold) if a.threshold else 0) if fired else None
                 key = rule_key(topic, rule.name)
                 prev = states.get(key)
