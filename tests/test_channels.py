@@ -295,3 +295,18 @@ def test_channel_config_errors_name_the_key():
         with pytest.raises(config_mod.ConfigError) as e:
             make_cfg(channels)
         assert words in str(e.value), str(e.value)
+
+
+def test_merged_rules_and_recovery_are_shown():
+    rcv = HttpReceiver(reply=b'{"code":0}').start()
+    try:
+        ch = channel({"name": "fs", "type": "feishu", "url": rcv.url()})
+        kw = alert(rule="keyword", severity="warning", value=5)
+        ch.send(alert(related=[kw]))
+        ch.send(alert(kind="recovery", severity="info", title="", top_posts=[]))
+        merged = json.loads(rcv.requests[0].body)["card"]["elements"][0]["text"]["content"]
+        assert "同时触发" in merged and "敏感词" in merged
+        rec = json.loads(rcv.requests[1].body)["card"]
+        assert rec["header"]["template"] == "green" and "恢复" in rec["header"]["title"]["content"]
+    finally:
+        rcv.stop()
