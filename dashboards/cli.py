@@ -70,9 +70,16 @@ def kibana_export(cfg, out: str) -> None:
 @click.option("--topic", "topics", multiple=True, help="only this topic (repeatable); default: every configured topic")
 @click.option("--out", type=click.Path(dir_okay=False), default="report.html", show_default=True)
 @click.option("--now", "now_s", default=None, help="end of the period (ISO time; default: now) — for re-runs")
+@click.option("--mail", "mail", is_flag=True, help="also e-mail it (first enabled e-mail channel in alerts.channels)")
+@click.option("--channel", default=None, help="with --mail: the e-mail channel to send through")
 @config_option
-def report(cfg, since: str, topics: tuple[str, ...], out: str, now_s: str | None) -> None:
-    """A self-contained HTML opinion report (舆情日报/周报): charts, top posts, keywords, alerts."""
+def report(cfg, since: str, topics: tuple[str, ...], out: str, now_s: str | None, mail: bool,
+           channel: str | None) -> None:
+    """A self-contained HTML opinion report (舆情日报/周报): charts, top posts, keywords, alerts.
+
+    For a daily e-mail, schedule it in config.yaml, e.g. schedule.commands:
+    [{name: daily-report, cron: "0 8 * * *", args: [report, --since, 1d, --mail]}].
+    """
     from dashboards.report import build_report, render_html
     from yuqing.post import parse_time
     from yuqing.store import Store, StoreUnavailable
@@ -86,6 +93,15 @@ def report(cfg, since: str, topics: tuple[str, ...], out: str, now_s: str | None
         data = build_report(Store(cfg.elasticsearch), wanted, now, days=int(since[:-1]), tz=cfg.timezone)
     except StoreUnavailable as e:
         fail(str(e))
-    Path(out).write_text(render_html(data), encoding="utf-8")
+    html = render_html(data)
+    Path(out).write_text(html, encoding="utf-8")
     console.print(f"wrote {out}: {data.total} posts, {data.fired} alerts, {len(data.topics)} topics "
                   f"({data.period_label})", highlight=False)
+    if mail:
+        from dashboards.mail import MailError, send_report
+
+        try:
+            sent = send_report(cfg, data, html, channel)
+        except MailError as e:
+            fail(str(e))
+        console.print(f"mailed to {', '.join(sent)}", highlight=False)

@@ -181,3 +181,43 @@ def test_negative_chart_for_alert_emails(loaded):
     assert near((0x34, 0x49, 0x5E)) > 50  # baseline from the 7 days before
     if os.environ.get("YUQING_SCREENSHOT_DIR"):
         (Path(os.environ["YUQING_SCREENSHOT_DIR"]) / "negative-chart.png").write_bytes(png)
+
+
+def test_report_by_mail_through_the_email_channel(loaded, cli, cfg, tmp_path):
+    """A real SMTP server (STARTTLS, login) receives the report: charts inline as cid: parts,
+    the self-contained HTML attached, recipients from the channel and the topics."""
+    import yaml
+
+    from tests.loopback import SmtpServer, make_cert
+
+    crt, key = make_cert(tmp_path)
+    srv = SmtpServer(crt, key, "starttls", "bot@example.test", "s3cret")
+    try:
+        raw = cfg.model_dump(mode="json", exclude={"path"})
+        raw["topics"][1]["recipients"] = ["tea-pr@example.test"]
+        raw["alerts"]["channels"] = [{"name": "mail", "type": "email", "host": "127.0.0.1", "port": srv.port,
+                                      "username": "bot@example.test", "password": "${REPORT_SMTP_PW}",
+                                      "sender": "yuqing@example.test", "to": ["ops@example.test"],
+                                      "ca_certs": str(crt)}]
+        path = tmp_path / "mail.yaml"
+        path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+        env = {"YUQING_CONFIG": str(path), "REPORT_SMTP_PW": "s3cret"}
+        r = cli("report", "--since", "1d", "--now", NOW, "--out", str(tmp_path / "r.html"), "--mail", env=env)
+        assert r.returncode == 0, r.stderr
+        assert "mailed to ops@example.test, tea-pr@example.test" in r.stdout
+        (rcpts, msg), = srv.messages
+        assert sorted(rcpts) == ["ops@example.test", "tea-pr@example.test"] and srv.logins == ["bot@example.test"]
+        assert msg["Subject"] == ("【舆情日报】2026-11-23 12:00 至 2026-11-24 12:00（北京时间）：7 条，负面 5 条，预警 2 次")
+        html = msg.get_body(("html",)).get_content()
+        assert "data:image" not in html and "青禾奶茶：近24小时共 4 条相关帖子" in html
+        imgs = [p for p in msg.walk() if p.get_content_type() == "image/png" and p["Content-ID"]]
+        assert len(imgs) == 5 and all(f'src="cid:{p["Content-ID"].strip("<>")}"' in html for p in imgs)
+        (att,) = [p for p in msg.iter_attachments() if p.get_filename().endswith(".html")]
+        assert att.get_filename().startswith("舆情日报-")
+        assert att.get_content().count("data:image/png;base64,") == 5  # the attachment stays self-contained
+
+        r = cli("report", "--since", "1d", "--now", NOW, "--out", str(tmp_path / "r.html"), "--mail",
+                "--channel", "nope", env=env)
+        assert r.returncode == 1 and "no e-mail channel 'nope'" in r.stderr
+    finally:
+        srv.stop()
