@@ -113,3 +113,10 @@ def test_retention_drops_whole_old_months(cfg, store):
     assert dropped == [f"{store.posts_alias}-2025.01"]
     store.refresh()
     assert store.count() == 2
+
+
+def test_bad_pseudonym_key_is_a_clear_error(cli):
+    r = cli("ingest", str(DATA / "sample_posts.jsonl"), "--no-nlp", env={"YUQING_PSEUDO_KEY": "short"})
+    assert r.returncode == 2
+    assert "YUQING_PSEUDO_KEY" in r.stderr and "too short" in r.stderr
+    assert "Traceback" not in r.stderr

@@ -184,7 +184,13 @@ def ingest(cfg, source: str | None, retry_spool: bool, no_nlp: bool, as_json: bo
         if not p.exists():
             fail(f"{source}: no such file", 2)
         stream = p.open(encoding="utf-8", errors="replace")
-    sys.exit(ingest_lines(cfg, stream, name=source, nlp=not no_nlp, console=console, as_json=as_json))
+    from yuqing.pseudonym import PseudoKeyError
+
+    try:
+        code = ingest_lines(cfg, stream, name=source, nlp=not no_nlp, console=console, as_json=as_json)
+    except PseudoKeyError as e:
+        fail(str(e), 2)
+    sys.exit(code)
 
 
 # -- summary (interim main job until `yuqing demo` lands) --------------------------------------
