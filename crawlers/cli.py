@@ -43,7 +43,12 @@ def crawl(cfg, spiders: tuple[str, ...], topic: str | None, since: str | None, r
         fail(str(e), 2)
     if not cfg.topics:
         fail("no topics configured: add some under `topics:` in the config", 2)
-    names = list(spiders) or configured(cfg)
+    ready = configured(cfg)
+    for name in spiders:
+        if name not in ready:
+            err.print(f"[yellow]warning:[/yellow] {name}: disabled or nothing to crawl under sources.{name}",
+                      highlight=False)
+    names = list(spiders) or ready
     if not names:
         fail("no spider is enabled and configured under `sources:`", 2)
     code, rows = run_child(cfg.path, names, topic=topic, since=since, nlp=not no_nlp, replay=replay,

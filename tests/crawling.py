@@ -5,15 +5,19 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+import yaml
 
 from crawlers.replay.server import ReplaySite, serve_in_thread
-from tests.conftest import make_cfg, write_cfg
+from tests.conftest import ROOT, make_cfg, write_cfg
 
 NOW = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)  # 14:00 in Shanghai
 
 
 def sources(replay_url: str, **over) -> dict:
-    s = {"replay": replay_url, "defaults": {"retries": 1, "lookback": "30d"}}
+    """config.yaml's sources, pointed at the replay site, with quick retries."""
+    s = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))["sources"]
+    s["replay"] = replay_url
+    s["defaults"].update(retries=1, lookback="30d")
     s.update(over)
     return s
 

@@ -114,7 +114,8 @@ class BaseSpider(scrapy.Spider):
         cookie = getattr(self.source, "cookie", None)
         if cookie:
             headers.setdefault("Cookie", cookie)
-        return scrapy.Request(self.url(url), callback=callback, errback=self.on_error, headers=headers,
+        errback = kw.pop("errback", self.on_error)
+        return scrapy.Request(self.url(url), callback=callback, errback=errback, headers=headers,
                               meta={**(meta or {}), "real_url": url}, **kw)
 
     # -- failures ---------------------------------------------------------------------------
