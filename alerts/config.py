@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
@@ -70,6 +70,11 @@ class SpikeRule(RuleBase):
     margin: float = Field(4.0, ge=0)  # and >= baseline + margin x robust spread (MAD, Poisson floor)
     history_days: int = Field(7, ge=0, le=60)
     recent_windows: int = Field(8, ge=0, le=200)
+    # "weighted": each post counts 1 + engagement / engagement_unit + author followers / followers_unit,
+    # so ten posts by big accounts weigh more than ten by nobody; min_count still counts posts.
+    measure: Literal["count", "weighted"] = "count"
+    engagement_unit: int = Field(100, ge=1)
+    followers_unit: int = Field(10_000, ge=1)
 
 
 class VolumeSpikeRule(SpikeRule):

@@ -63,3 +63,17 @@ def test_per_topic_overrides_reach_the_rules(es_node, tmp_path):
     assert rules["negative_spike"].p.min_count == 4 and "influencer" not in rules
     others = {r.name: r for r in build_rules(cfg, "星河手机")}
     assert others["negative_spike"].p.min_count == 10 and "influencer" in others
+
+
+def test_weighted_spike_counts_reach_not_just_posts(cfg, store):
+    from alerts.config import SpikeRule
+    from alerts.rules.spike import NegativeSpike
+    from tests.alertdata import every
+
+    # 4 negative posts per 15 minutes for a day; now 6 more, each with 500 likes.
+    ingest(cfg, store, every(T, NOW - td(days=1), NOW, td(minutes=3.75))
+           + burst(T, NOW - td(minutes=12), NOW - td(minutes=1), 6, likes=500))
+    assert NegativeSpike(SpikeRule(), CTX).evaluate(store, T, NOW) == []  # 10 posts against a threshold of 12
+    [a] = NegativeSpike(SpikeRule(measure="weighted"), CTX).evaluate(store, T, NOW)
+    # each post: 1 + likes/100 + followers/10000 → background 4 x 1.02, spike posts 1 + 5 + 0.01 each
+    assert a.value == 40.14 and a.baseline == 4.08 and "帖子 10 条" in a.summary

@@ -72,6 +72,22 @@ class PostQueries:
         b = r.get("aggregations", {}).get("w", {}).get("buckets", {})
         return [int(b.get(str(i), {}).get("doc_count", 0)) for i in range(len(windows))]
 
+    def window_sums(self, topic: str | None, windows: list[tuple[datetime, datetime]], fields: list[str],
+                    negative_only: bool = False, dedup: bool = True) -> list[dict[str, float]]:
+        """Per window: the post count and the sum of each numeric field (engagement, followers),
+        for measures weighted by reach."""
+        if not windows:
+            return []
+        named = {str(i): {"range": {"published_at": {"gte": _iso(s), "lt": _iso(e)}}} for i, (s, e) in enumerate(windows)}
+        r = self._search(size=0, query=self._bool(self._filters(topic, None, None, negative_only), dedup),
+                         aggs={"w": {"filters": {"filters": named}, "aggs": {f: {"sum": {"field": f}} for f in fields}}})
+        b = r.get("aggregations", {}).get("w", {}).get("buckets", {})
+        out = []
+        for i in range(len(windows)):
+            w = b.get(str(i), {})
+            out.append({"count": int(w.get("doc_count", 0)), **{f: float(w.get(f, {}).get("value") or 0) for f in fields}})
+        return out
+
     def term_counts(self, topic: str | None, start: datetime, end: datetime, terms: list[str],
                     negative_only: bool = True, dedup: bool = True) -> tuple[int, dict[str, int]]:
         """Posts naming any of `terms` (as a phrase in title or text), and per-term counts."""

@@ -23,11 +23,11 @@ from alerts.rules.base import Rule
 class Baseline:
     value: float
     spread: float
-    seasonal: list[int]
-    recent: list[int]
+    seasonal: list[float]
+    recent: list[float]
 
 
-def robust_baseline(seasonal: list[int], recent: list[int]) -> Baseline:
+def robust_baseline(seasonal: list[float], recent: list[float]) -> Baseline:
     meds = [statistics.median(x) for x in (seasonal, recent) if x]
     base = float(max(meds)) if meds else 0.0
     samples = seasonal + recent
@@ -47,23 +47,34 @@ class NegativeSpike(Rule):
         recent = [(start - k * w, end - k * w) for k in range(1, self.p.recent_windows + 1)]
         return seasonal, recent
 
-    def measure(self, store, topic: str, now: datetime) -> tuple[int, Baseline, float]:
+    def measure(self, store, topic: str, now: datetime) -> tuple[int, float, Baseline, float]:
+        """(posts now, value now, baseline, threshold); value is the count or the weighted count."""
         start, end = self.window(now)
         seasonal, recent = self.reference_windows(now)
-        counts = store.window_counts(topic, [(start, end), *seasonal, *recent], negative_only=self.negative_only,
-                                     dedup=self.ctx.dedup)
-        value = counts[0]
-        b = robust_baseline(counts[1:1 + len(seasonal)], counts[1 + len(seasonal):])
+        windows = [(start, end), *seasonal, *recent]
+        if self.p.measure == "weighted":
+            sums = store.window_sums(topic, windows, ["likes", "comments", "reposts", "author_followers"],
+                                     negative_only=self.negative_only, dedup=self.ctx.dedup)
+            values = [w["count"] + (w["likes"] + w["comments"] + w["reposts"]) / self.p.engagement_unit
+                      + w["author_followers"] / self.p.followers_unit for w in sums]
+            posts = sums[0]["count"]
+        else:
+            values = store.window_counts(topic, windows, negative_only=self.negative_only, dedup=self.ctx.dedup)
+            posts = values[0]
+        b = robust_baseline(values[1:1 + len(seasonal)], values[1 + len(seasonal):])
         threshold = max(float(self.p.min_count), self.p.multiple * b.value, b.value + self.p.margin * b.spread)
-        return value, b, threshold
+        return posts, round(values[0], 2), b, threshold
 
     def evaluate(self, store, topic: str, now: datetime) -> list[Alert]:
-        value, b, threshold = self.measure(store, topic, now)
-        if value < threshold:
+        posts, value, b, threshold = self.measure(store, topic, now)
+        if posts < self.p.min_count or value < threshold:
             return []
         start, end = self.window(now)
-        return [self.alert(store, topic, now, start, end, value=value, threshold=round(threshold, 2),
-                           baseline=round(b.value, 2))]
+        a = self.alert(store, topic, now, start, end, value=value, threshold=round(threshold, 2),
+                       baseline=round(b.value, 2))
+        if self.p.measure == "weighted":
+            a.summary += f" 按互动与粉丝加权（帖子 {posts} 条）。"
+        return [a]
 
 
 class VolumeSpike(NegativeSpike):
