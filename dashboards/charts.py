@@ -174,6 +174,7 @@ def negative_chart(store, topic: str, now: datetime, window_start: datetime, win
     _time_axis(ax, zone, timedelta(days=1))
     ax.set_xlim(start, end)
     ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.set_title(f"{topic} 负面声量（近24小时，{now.astimezone(zone):%m-%d %H:%M} 北京时间）", loc="left", fontsize=10)
+    zone_name = "北京时间" if tz == "Asia/Shanghai" else tz
+    ax.set_title(f"{topic} 负面声量（近24小时，{now.astimezone(zone):%m-%d %H:%M} {zone_name}）", loc="left", fontsize=10)
     ax.legend(frameon=False, fontsize=8, loc="upper left")
     return _png(fig)
