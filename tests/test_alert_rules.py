@@ -183,3 +183,33 @@ def test_per_topic_overrides_are_checked_at_load(override, message, tmp_path, es
     with pytest.raises(ConfigError) as e:
         make_cfg(es_node, tmp_path, alerts={"topics": override})
     assert message in str(e.value)
+
+
+def test_two_evaluators_racing_on_one_spike_raise_one_alert(cfg, store):
+    from alerts.state import EsState
+
+    ingest(cfg, store, burst(T, NOW - td(minutes=10), NOW, 30))
+    other = engine(cfg)
+
+    class Racing(EsState):
+        """Lets the other evaluator finish between this one reading state and writing it."""
+
+        raced = False
+
+        def put_rule(self, key, doc, expect):
+            if not self.raced:
+                self.raced = True
+                Racing.others_raised = other.run_once(NOW, topics=[T])
+            return super().put_rule(key, doc, expect)
+
+    mine = Engine(cfg, store, state=Racing(store), outbox=None).run_once(NOW, topics=[T])
+    assert len(mine) + len(Racing.others_raised) == 1
+    assert len(store.alerts_find(topic=T)) == 1
+
+
+def test_check_with_elasticsearch_unreachable_says_so(cli, cfg, tmp_path):
+    down = cfg.model_copy(update={"elasticsearch": cfg.elasticsearch.model_copy(
+        update={"hosts": ["http://127.0.0.1:9"], "max_retries": 0})})
+    path = write_cfg(down, tmp_path / "down.yaml")
+    r = cli("alerts", "check", "--no-deliver", env={"YUQING_CONFIG": str(path)})
+    assert r.returncode == 1 and "unreachable" in r.stderr, r.stdout + r.stderr
