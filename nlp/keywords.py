@@ -11,6 +11,7 @@ saves it under `$YUQING_HOME/nlp/idf.txt`; it is used as soon as it exists.
 """
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 import os
@@ -71,15 +72,14 @@ class Keywords:
         return cls(idf, cfg.nlp.keywords, str(path))
 
     def extract(self, tokens: list[str], top: int | None = None) -> list[str]:
-        """The `top` tokens by tf × idf; ties keep first-seen order (stable for tests and users)."""
+        """The `top` tokens by tf × idf; ties keep first-seen order (nlargest is stable)."""
         top = self.top if top is None else top
         words = [t for t in tokens if len(t) >= 2]
         if not words or top <= 0:
             return []
         tf = Counter(words)
         idf, med = self.idf, self.median
-        ranked = sorted(tf, key=lambda w: -tf[w] * idf.get(w, med))
-        return ranked[:top]
+        return heapq.nlargest(top, tf, key=lambda w: tf[w] * idf.get(w, med))
 
 
 def fit_idf(token_lists: Iterable[list[str]], path: Path, min_docs: int = MIN_DOCS) -> tuple[int, int]:

@@ -171,7 +171,12 @@ class Segmenter:
         out = []
         stop, words = self.stopwords, self.words
         for t in self.cut(text):
-            if t in stop or not _WORDY.search(t) or (t.isdigit() and t not in words):
+            if t in stop:
+                continue
+            if not t.isalnum():  # fast path for plain words; mixed tokens like "c++" get a closer look
+                if not _WORDY.search(t):
+                    continue
+            elif t.isdigit() and t not in words:
                 continue
             if len(t) == 1 and t.isascii():
                 continue

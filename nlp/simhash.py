@@ -19,7 +19,6 @@ post (`simhash_keys`) so later runs find earlier copies with one terms query.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from itertools import combinations
 
 import numpy as np
@@ -45,21 +44,35 @@ def _h(ch: str) -> int:
     return h
 
 
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+_M2 = np.uint64(0xBF58476D1CE4E5B9)
+
+
+def _pair_hash(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each (a[i], b[i]) character pair, vectorised (splitmix64 finaliser), so
+    bigrams cost no per-bigram Python work."""
+    x = (a * _M1) ^ b
+    x ^= x >> np.uint64(31)
+    x *= _M2
+    x ^= x >> np.uint64(29)
+    return x
+
+
 def simhash(core: str) -> int:
-    """Charikar's simhash over characters (and, for long texts, character bigrams), weighted by
-    count; 0 for empty text."""
+    """Charikar's simhash over characters (and, for long texts, character bigrams), each
+    occurrence one vote; 0 for empty text."""
     if not core:
         return 0
-    counts: Counter[str] = Counter(core)
-    weights = dict(counts)
+    chars = np.fromiter((_h(c) for c in core), dtype=np.uint64, count=len(core))
     bigram_weight = min(1.0, len(core) / LONG_TEXT)
     if len(core) > 1:
-        for bg, c in Counter(core[i:i + 2] for i in range(len(core) - 1)).items():
-            weights[bg] = c * bigram_weight
-    hashes = np.fromiter((_h(f) for f in weights), dtype=np.uint64, count=len(weights))
-    w = np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
-    bits = np.unpackbits(hashes.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
-    votes = w @ (bits.astype(np.float64) * 2 - 1)
+        feats = np.concatenate([chars, _pair_hash(chars[:-1], chars[1:])])
+        weights = np.ones(len(feats), dtype=np.float32)
+        weights[len(chars):] = bigram_weight
+    else:
+        feats, weights = chars, np.ones(1, dtype=np.float32)
+    bits = np.unpackbits(feats.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+    votes = 2 * (weights @ bits.astype(np.float32)) - weights.sum()
     return int(np.packbits(votes > 0, bitorder="little").view(np.uint64)[0])
 
 
