@@ -73,6 +73,8 @@ def check(cfg, topic, rules, at, no_deliver, as_json) -> None:
     from yuqing.store import StoreUnavailable
 
     _check_topic(cfg, topic)
+    if not cfg.alerts.enabled:
+        fail("alerts are disabled in the config (alerts.enabled: false); `alerts backtest` still works", 2)
     now = parse_when(at, cfg.timezone) if at else None
     try:
         eng = Engine(cfg, _store(cfg))

@@ -13,7 +13,7 @@ from datetime import datetime
 from alerts import text
 from alerts.alert import SEVERITY_RANK, Alert
 from alerts.config import AlertsConfig
-from alerts.state import _dt
+from alerts.state import parse_dt
 
 
 def decide(prev: dict | None, fired: Alert | None, now: datetime, acfg: AlertsConfig, topic: str,
@@ -23,10 +23,10 @@ def decide(prev: dict | None, fired: Alert | None, now: datetime, acfg: AlertsCo
     if fired is None:
         if not active:
             return None, None
-        last = _dt(prev["last_firing_at"])
+        last = parse_dt(prev["last_firing_at"])
         if now - last < acfg.recover_after:
             return None, None
-        start = _dt(prev["first_fired_at"])
+        start = parse_dt(prev["first_fired_at"])
         note = Alert(kind="recovery", topic=topic, rule=rule, severity="info", fired_at=now, window_start=start,
                      window_end=now, value=prev.get("peak_value", prev.get("last_value", 0)),
                      baseline=prev.get("baseline"), threshold=prev.get("threshold"),
@@ -51,8 +51,8 @@ def decide(prev: dict | None, fired: Alert | None, now: datetime, acfg: AlertsCo
         fired.title = text.title(fired)
         fired.summary += f" 上次通知时为 {told_v:g}。"
         return fired, {**prev, **base, "peak_value": peak, **_told(fired, now)}
-    if now - _dt(prev["notified_at"]) >= acfg.realert:
-        fired.summary += f" 仍在持续（首次触发于 {text.local(_dt(prev['first_fired_at']), tz):%m月%d日 %H:%M}）。"
+    if now - parse_dt(prev["notified_at"]) >= acfg.realert:
+        fired.summary += f" 仍在持续（首次触发于 {text.local(parse_dt(prev['first_fired_at']), tz):%m月%d日 %H:%M}）。"
         return fired, {**prev, **base, "peak_value": peak, **_told(fired, now)}
     return None, {**prev, **base, "peak_value": peak}
 

@@ -17,6 +17,9 @@ from alerts.alert import Alert
 from yuqing.store_state import Versioned
 
 
+REQUEUE_WINDOW = timedelta(hours=6)  # unqueued alerts older than this are history, not news
+
+
 def rule_key(topic: str, rule: str) -> str:
     return f"rule:{topic}:{rule}"
 
@@ -25,7 +28,7 @@ def silence_key(topic: str) -> str:
     return f"silence:{topic}"
 
 
-def _dt(v) -> datetime | None:
+def parse_dt(v) -> datetime | None:
     if v is None or isinstance(v, datetime):
         return v
     return datetime.fromisoformat(str(v).replace("Z", "+00:00"))
@@ -52,7 +55,7 @@ class EsState:
 
     def silenced_until(self, topic: str, now: datetime) -> datetime | None:
         doc = self.store.state_get(silence_key(topic))
-        until = _dt(doc.get("until")) if doc else None
+        until = parse_dt(doc.get("until")) if doc else None
         return until if until and until > now else None
 
     def silence(self, topic: str, until: datetime, note: str = "", now: datetime | None = None) -> None:
@@ -64,7 +67,7 @@ class EsState:
         return self.store.state_delete(silence_key(topic))
 
     def silences(self, now: datetime) -> list[dict]:
-        return [d for d in self.store.state_find("silence").values() if _dt(d["until"]) > now]
+        return [d for d in self.store.state_find("silence").values() if parse_dt(d["until"]) > now]
 
     def record(self, alert: Alert, now: datetime) -> bool:
         return self.store.alert_record(alert_doc(alert, now))
@@ -127,5 +130,3 @@ class MemoryState:
     def history(self, topic: str | None = None, since: datetime | None = None, size: int = 50) -> list[dict]:
         return [d for d in self.alerts.values() if not topic or d["topic"] == topic][-size:]
 
-
-REQUEUE_WINDOW = timedelta(hours=6)  # older unqueued alerts are history, not news

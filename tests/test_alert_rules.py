@@ -213,3 +213,18 @@ def test_check_with_elasticsearch_unreachable_says_so(cli, cfg, tmp_path):
     path = write_cfg(down, tmp_path / "down.yaml")
     r = cli("alerts", "check", "--no-deliver", env={"YUQING_CONFIG": str(path)})
     assert r.returncode == 1 and "unreachable" in r.stderr, r.stdout + r.stderr
+
+
+def test_a_spike_still_running_after_realert_reminds_once(es_node, tmp_path):
+    cfg = make_cfg(es_node, tmp_path, alerts={"realert": "5m"})
+    store = Store(cfg.elasticsearch)
+    try:
+        ingest(cfg, store, burst(T, NOW - td(minutes=10), NOW, 30))
+        eng = engine(cfg, store)
+        assert kinds(eng.run_once(NOW, topics=[T], rules=["negative_spike"])) == [("alert", "negative_spike")]
+        assert eng.run_once(NOW + td(minutes=3), topics=[T], rules=["negative_spike"]) == []
+        [again] = eng.run_once(NOW + td(minutes=6), topics=[T], rules=["negative_spike"])
+        assert again.kind == "alert" and "仍在持续（首次触发于 11月20日 14:00）" in again.summary
+        assert eng.run_once(NOW + td(minutes=7), topics=[T], rules=["negative_spike"]) == []
+    finally:
+        store.drop_all()
