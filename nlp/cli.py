@@ -99,3 +99,30 @@ def score(cfg, batch_size: int) -> None:
     if counts.errors:
         _err(f"{counts.errors} of {counts.scored + counts.errors} lines could not be scored")
         sys.exit(1)
+
+
+@click.group("keywords")
+def keywords() -> None:
+    """Keyword extraction (TF-IDF over each post's tokens)."""
+
+
+@keywords.command("fit")
+@click.option("--min-docs", default=1000, show_default=True, help="refuse to fit on fewer posts")
+@config_option
+def keywords_fit(cfg, min_docs: int) -> None:
+    """Refit IDF on the tokens of every indexed post; new posts use it from the next run on."""
+    from elasticsearch import ConnectionError as ESConnectionError, TransportError
+
+    from nlp.keywords import fit_idf, idf_path
+    from yuqing.store import Store, StoreUnavailable
+
+    path = idf_path(cfg)
+    try:
+        n, words = fit_idf(Store(cfg.elasticsearch).scan_tokens(), path, min_docs=min_docs)
+    except ValueError as e:
+        _err(f"error: {e}")
+        sys.exit(1)
+    except (StoreUnavailable, ESConnectionError, TransportError) as e:
+        _err(f"error: Elasticsearch at {', '.join(cfg.elasticsearch.hosts)} is unreachable ({type(e).__name__})")
+        sys.exit(1)
+    click.echo(f"IDF fitted on {n} posts ({words} words): {path}")

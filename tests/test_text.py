@@ -159,3 +159,54 @@ def test_extra_user_dictionary_is_honoured(tmp_path, project_cfg):
     p.write_text("# team words\n蓝鲸云盘 nz\n", encoding="utf-8")
     seg = Segmenter(project_words(project_cfg, [p]))
     assert "蓝鲸云盘" in seg.cut("蓝鲸云盘又崩了")
+
+
+# -- keywords -----------------------------------------------------------------------------------
+def test_keywords_rank_content_words_over_common_ones(project_cfg):
+    from nlp.keywords import Keywords
+
+    seg = Segmenter.from_config(project_cfg)
+    kw = Keywords.load(project_cfg)
+    toks = seg.tokens("青禾奶茶喝出异物，青禾奶茶的客服说没问题，我们觉得问题很大，已经向12315投诉")
+    got = kw.extract(toks, top=3)
+    assert got[0] == "青禾奶茶" and "异物" in got
+    assert len(kw.extract(toks, top=2)) == 2
+    assert kw.extract([]) == [] and kw.extract(["好", "差"]) == []  # single characters never count
+
+
+def test_idf_is_refit_on_the_corpus_and_used_next_time(project_cfg, tmp_path):
+    from nlp.keywords import Keywords, fit_idf, idf_path
+
+    cfg = config_mod.parse({**project_cfg.model_dump(mode="json", exclude={"path"}), "home": str(tmp_path)},
+                           tmp_path / "c.yaml")
+    corpus = [["客服", "发货", "青禾奶茶"]] * 50 + [["客服", "发货", "异物"]]
+    with pytest.raises(ValueError, match="at least 100"):
+        fit_idf(iter(corpus), idf_path(cfg), min_docs=100)
+    assert not idf_path(cfg).exists()
+    assert fit_idf(iter(corpus), idf_path(cfg), min_docs=10) == (51, 4)
+    kw = Keywords.load(cfg)
+    assert kw.source == str(idf_path(cfg))
+    # in this corpus 客服 is everywhere and 异物 rare: the rare word leads
+    assert kw.extract(["客服", "异物"], top=1) == ["异物"]
+    idf_path(cfg).write_text("broken line without a number\n", encoding="utf-8")
+    assert Keywords.load(cfg).source != str(idf_path(cfg))  # a corrupt file falls back to the default
+
+
+def test_keywords_fit_command_reads_tokens_from_the_store(cli, cfg, store):
+    from datetime import datetime, timezone
+
+    from nlp.keywords import idf_path
+    from yuqing.post import Post
+
+    t = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    posts = [Post(platform="weibo", post_id=str(i), text="x", published_at=t,
+                  tokens=["客服", "发货"] + (["异物"] if i == 0 else [])) for i in range(12)]
+    assert store.upsert(posts).created == 12
+    store.refresh()
+    r = cli("keywords", "fit", "--min-docs", "50")
+    assert r.returncode == 1 and "only 12 posts" in r.stderr
+    r = cli("keywords", "fit", "--min-docs", "10")
+    assert r.returncode == 0, r.stderr
+    assert "12 posts (3 words)" in r.stdout
+    lines = idf_path(cfg).read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "# fitted on 12 posts" and any(x.startswith("异物 ") for x in lines)

@@ -237,7 +237,7 @@ def bench(cfg, as_json: bool, stages: tuple[str, ...], posts: int) -> None:
 
 # Subcommands owned by other packages register themselves here when present.
 for _mod, _name in (("crawlers.cli", "crawl"), ("crawlers.cli", "replay_site"), ("nlp.cli", "model"),
-                    ("nlp.cli", "score"), ("alerts.cli", "alerts"), ("yuqing.daemon", "run"),
+                    ("nlp.cli", "score"), ("nlp.cli", "keywords"), ("alerts.cli", "alerts"), ("yuqing.daemon", "run"),
                     ("yuqing.daemon", "status"), ("yuqing.demo", "demo"), ("yuqing.privacy_cli", "privacy"),
                     ("dashboards.cli", "kibana"), ("dashboards.cli", "report")):
     try:
