@@ -121,3 +121,28 @@ def test_all_good_lines_exit_zero(model_cfg, tmp_path):
     out = [json.loads(x) for x in r.stdout.decode("utf-8").splitlines()]
     assert [o["text"] for o in out] == ["不高兴", "还行吧", "非常满意"]
     assert out[0]["sentiment_label"] == "negative"
+
+
+def test_enrich_scores_new_posts_and_keeps_imported_sentiment_unless_rescore(model_cfg):
+    from datetime import datetime, timezone
+
+    from pipelines.chain import Report
+    from pipelines.enrich import Enrich
+    from yuqing.post import Post
+
+    t = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+    def posts():
+        return [Post(platform="weibo", post_id="1", text="质量太差了，再也不买了", published_at=t),
+                Post(platform="weibo", post_id="2", text="质量太差了，退货", published_at=t,
+                     sentiment=0.9, sentiment_label="positive", sentiment_confidence=0.95)]
+
+    e = Enrich.from_config(model_cfg, store=None)
+    e.store_lookup = False
+    fresh, imported = e.process_batch(posts(), Report())
+    assert fresh.sentiment_label == "negative" and fresh.sentiment < 0
+    assert (imported.sentiment, imported.sentiment_label) == (0.9, "positive")  # an import keeps its label
+    again = Enrich(model_cfg.model_copy(update={"nlp": model_cfg.nlp.model_copy(update={"rescore": True})}),
+                   e.analyser, e.scorer)
+    _, rescored = again.process_batch(posts(), Report())
+    assert rescored.sentiment_label == "negative"
