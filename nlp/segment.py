@@ -33,6 +33,7 @@ DEFAULT_FREQ = 20000
 # (a space, "·") can never match, so it is split at those characters instead.
 _JIEBA_WORD = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
 _WORDY = re.compile(r"\w")
+_NUMBER = re.compile(r"[\d.,%‰+\-:/]+")  # 12%, 3.5, 10:30, 2024-11: figures, not topics
 
 
 class SegmenterError(Exception):
@@ -166,15 +167,15 @@ class Segmenter:
         return self.engine.cut(text.lower()) if text else []
 
     def tokens(self, text: str) -> list[str]:
-        """Tokens for tag clouds and keywords: no stop-words, punctuation, spaces or bare numbers
-        (a number counts only when the dictionary knows it, like 618 or 12315)."""
+        """Tokens for tag clouds and keywords: no stop-words, punctuation, spaces or bare figures
+        (12, 12%, 3.5; a number counts only when the dictionary knows it, like 618 or 12315)."""
         out = []
         stop, words = self.stopwords, self.words
         for t in self.cut(text):
             if t in stop:
                 continue
             if not t.isalnum():  # fast path for plain words; mixed tokens like "c++" get a closer look
-                if not _WORDY.search(t):
+                if not _WORDY.search(t) or (_NUMBER.fullmatch(t) and t not in words):
                     continue
             elif t.isdigit() and t not in words:
                 continue

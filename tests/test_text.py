@@ -100,9 +100,9 @@ def test_config_brands_and_shipped_terms_are_one_token(project_cfg):
 
 def test_tokens_drop_stopwords_punctuation_and_bare_numbers(project_cfg):
     seg = Segmenter.from_config(project_cfg)
-    toks = seg.tokens("这个 客服的态度 很差！！ 等了 3 天，618 买的")
+    toks = seg.tokens("这个 客服的态度 很差！！ 等了 3 天，618 买的，涨了12%，3.5 分")
     assert "客服" in toks and "态度" in toks and "很差" in toks and "618" in toks
-    for gone in ("这个", "的", "！", " ", "3", "了"):
+    for gone in ("这个", "的", "！", " ", "3", "了", "12%", "3.5"):
         assert gone not in toks
 
 
