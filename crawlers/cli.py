@@ -64,17 +64,17 @@ def crawl(cfg, spiders: tuple[str, ...], topic: str | None, since: str | None, r
 
 
 def print_summary(rows: list[dict]) -> None:
-    from rich.table import Table
-
-    t = Table(title="crawl summary")
-    for col in ("spider", "requests", "items", "new", "updated", "spooled", "rejected", "failures", "finish"):
-        t.add_column(col, justify="left" if col in ("spider", "failures", "finish") else "right")
+    cols = ("spider", "requests", "items", "new", "updated", "spooled", "rejected", "failed", "finish")
+    table = [cols] + [(r["spider"], r["requests"], r["items"], r["new"], r["updated"], r["spooled"], r["rejected"],
+                       sum(r["failures"].values()), "error" if r.get("error") else r["finish_reason"]) for r in rows]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(cols))]
+    for k, row in enumerate(table):
+        cells = [str(v).ljust(w) if i in (0, 8) else str(v).rjust(w) for i, (v, w) in enumerate(zip(row, widths))]
+        console.print("  ".join(cells).rstrip(), highlight=False, markup=False, style="bold" if k == 0 else None)
     for r in rows:
-        fails = ", ".join(f"{k} {v}" for k, v in r["failures"].items()) or "-"
-        finish = r.get("error") or r["finish_reason"]
-        t.add_row(r["spider"], str(r["requests"]), str(r["items"]), str(r["new"]), str(r["updated"]),
-                  str(r["spooled"]), str(r["rejected"]), fails, finish)
-    console.print(t)
+        if r["failures"]:
+            console.print(f"{r['spider']} failures: " + ", ".join(f"{k} {v}" for k, v in r["failures"].items()),
+                          highlight=False)
 
 
 def print_problems(rows: list[dict]) -> None:

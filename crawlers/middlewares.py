@@ -13,23 +13,28 @@ log = logging.getLogger(__name__)
 class Backoff:
     """RetryMiddleware retries a 429/503 at once; the platform meant "slow down". Doubling the
     domain's download delay (and honouring Retry-After) makes the retry, and every request after
-    it, wait. AutoThrottle, when on, lowers the delay again as responses come back healthy."""
+    it, wait. Without AutoThrottle, healthy responses halve it back towards the configured delay;
+    with it, AutoThrottle does that from the latencies it sees."""
 
-    def __init__(self, crawler, start: float, ceiling: float):
+    def __init__(self, crawler, start: float, ceiling: float, base: float | None):
         self.crawler = crawler
         self.start = start
         self.ceiling = ceiling
+        self.base = base
 
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        return cls(crawler, s.getfloat("YUQING_BACKOFF_START", 0.5), s.getfloat("AUTOTHROTTLE_MAX_DELAY", 60.0))
+        return cls(crawler, s.getfloat("YUQING_BACKOFF_START", 0.5), s.getfloat("AUTOTHROTTLE_MAX_DELAY", 60.0),
+                   None if s.getbool("AUTOTHROTTLE_ENABLED") else s.getfloat("DOWNLOAD_DELAY", 0.0))
 
     def process_response(self, request, response, spider):
-        if response.status not in (429, 503):
-            return response
         key = request.meta.get("download_slot")
         slot = self.crawler.engine.downloader.slots.get(key) if key else None
+        if response.status not in (429, 503):
+            if self.base is not None and slot is not None and response.status < 400 and slot.delay > self.base:
+                slot.delay = max(self.base, slot.delay / 2)
+            return response
         if slot is not None:
             wait = _retry_after(response.headers.get(b"Retry-After"))
             slot.delay = min(self.ceiling, max(slot.delay * 2, self.start, wait))
