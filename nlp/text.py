@@ -26,7 +26,8 @@ _LINK_WORDS = re.compile(r"(网页链接|查看图片|O网页链接|展开全文
 # Repost boilerplate: Weibo fills an empty repost with 转发微博; people prefix copies with 转发：.
 _REPOST_WORDS = re.compile(r"(?:转发微博|轉發微博|^\s*(?:转发|轉發|转|repost)\s*[:：])", re.I)
 # "回复@名字:" and "//@名字:" introduce a reply or a repost chain; the name is not content.
-_REPLY = re.compile(r"(?:回复)?(?://)?@[^\s@:：,，。.!！?？;；)）\]】#]{1,30}\s*[:：]?")
+# An "@" right after a Latin letter or digit is an e-mail address (masked by the privacy stage), not a name.
+_REPLY = re.compile(r"(?:回复)?(?://)?(?<![A-Za-z0-9._%+-])@[^\s@:：,，。.!！?？;；)）\]】#]{1,30}\s*[:：]?")
 # Weibo: #话题# ; Xiaohongshu: #话题[话题]#
 _HASHTAG = re.compile(r"#([^#\n\r]{1,60}?)(?:\[话题\])?#")
 _EMOTICON = re.compile(r"\[([^\[\]\s]{1,8})\]")

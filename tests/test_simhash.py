@@ -167,3 +167,17 @@ def test_enrich_fills_tokens_keywords_tags_and_leaves_sentiment_empty_without_a_
     assert "青禾奶茶" in out.keywords and len(out.keywords) <= cfg.nlp.keywords
     assert out.tags == ["青禾奶茶"]
     assert out.sentiment is None and out.sentiment_label is None
+
+
+def test_store_lookup_handles_more_keys_than_one_query_takes(cfg, store, enrich_for):
+    from yuqing import store_nlp
+
+    out = enrich_for(store).process_batch([post("1", TEMPLATE)], Report())
+    store.upsert(out)
+    store.refresh()
+    # 30,000 unrelated keys first: the real ones land in a later chunk
+    keys = [f"99{i:08x}" for i in range(30_000)] + out[0].simhash_keys
+    assert len(keys) > store_nlp.KEYS_PER_QUERY
+    found = store.find_simhash_keys(keys, NOW - timedelta(days=1))
+    assert [f["doc_id"] for f in found] == ["weibo:1"]
+    assert found[0]["simhash"] == out[0].simhash

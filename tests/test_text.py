@@ -41,6 +41,10 @@ def test_repost_chain_keeps_every_comment_but_no_names():
         assert part in c.text
 
 
+def test_email_addresses_are_not_taken_for_mentions():
+    assert clean("联系 service@qinghe.cn 退款").text == "联系 service@qinghe.cn 退款"
+
+
 def test_html_is_unescaped_and_stripped_but_prose_comparisons_survive():
     assert clean("&lt;b&gt;好&lt;/b&gt;<br>第二行&amp;").text == "好\n第二行&"
     assert clean("<p>段落一</p><p>段落二</p>").text == "段落一\n段落二"

@@ -12,6 +12,7 @@ from typing import Any, Iterator
 from elasticsearch import NotFoundError, helpers
 
 MAX_CANDIDATES = 10_000  # the default index.max_result_window
+KEYS_PER_QUERY = 20_000
 
 
 class NlpDocs:
@@ -22,25 +23,28 @@ class NlpDocs:
         """Earlier posts sharing a band key: [{"doc_id", "simhash", "dup_of"}], oldest first.
 
         Oldest first, so when several earlier copies qualify the caller can prefer the first
-        seen; the cap keeps one pathological batch (thousands of identical posts) bounded.
+        seen. Keys go in chunks below Elasticsearch's terms limit (65,536), so a 10,000-post
+        batch (100,000 keys) still works; each chunk returns at most MAX_CANDIDATES posts.
         """
-        if not keys:
-            return []
-        filters: list[dict] = [{"terms": {"simhash_keys": sorted(set(keys))}}]
-        if since is not None:
-            filters.append({"range": {"published_at": {"gte": since.astimezone(timezone.utc).isoformat()}}})
-        try:
-            r = self.es.search(index=self.posts_pattern, query={"bool": {"filter": filters}},
-                               source=["simhash", "dup_of"], size=MAX_CANDIDATES, track_total_hits=False,
-                               sort=[{"published_at": "asc"}], ignore_unavailable=True, allow_no_indices=True)
-        except NotFoundError:
-            return []
-        out = []
-        for h in r.body.get("hits", {}).get("hits", []):
-            src = h.get("_source", {})
-            if src.get("simhash"):
-                out.append({"doc_id": h["_id"], "simhash": src["simhash"], "dup_of": src.get("dup_of")})
-        return out
+        wanted = sorted(set(keys))
+        found: dict[str, dict] = {}
+        for i in range(0, len(wanted), KEYS_PER_QUERY):
+            filters: list[dict] = [{"terms": {"simhash_keys": wanted[i:i + KEYS_PER_QUERY]}}]
+            if since is not None:
+                filters.append({"range": {"published_at": {"gte": since.astimezone(timezone.utc).isoformat()}}})
+            try:
+                r = self.es.search(index=self.posts_pattern, query={"bool": {"filter": filters}},
+                                   source=["simhash", "dup_of", "published_at"], size=MAX_CANDIDATES,
+                                   track_total_hits=False, sort=[{"published_at": "asc"}],
+                                   ignore_unavailable=True, allow_no_indices=True)
+            except NotFoundError:
+                continue
+            for h in r.body.get("hits", {}).get("hits", []):
+                src = h.get("_source", {})
+                if src.get("simhash"):
+                    found[h["_id"]] = {"doc_id": h["_id"], "simhash": src["simhash"], "dup_of": src.get("dup_of"),
+                                       "published_at": src.get("published_at", "")}
+        return sorted(found.values(), key=lambda d: d["published_at"])
 
     def scan_tokens(self, page: int = 2000) -> Iterator[list[str]]:
         """The `tokens` of every post that has some (a scroll: fine for millions of posts)."""
