@@ -70,6 +70,7 @@ class SpikeRule(RuleBase):
     margin: float = Field(4.0, ge=0)  # and >= baseline + margin x robust spread (MAD, Poisson floor)
     history_days: int = Field(7, ge=0, le=60)
     recent_windows: int = Field(8, ge=0, le=200)
+    slow_windows: list[Duration] = [timedelta(hours=2)]  # also catch build-ups slower than `window`
     # "weighted": each post counts 1 + engagement / engagement_unit + author followers / followers_unit,
     # so ten posts by big accounts weigh more than ten by nobody; min_count still counts posts.
     measure: Literal["count", "weighted"] = "count"
@@ -118,7 +119,7 @@ class AlertsConfig(Strict):
     enabled: bool = True
     interval: Duration = timedelta(seconds=30)  # how often `yuqing run` evaluates every rule
     realert: Duration = timedelta(hours=1)  # a rule still firing reminds people after this long
-    escalate_factor: float = Field(2.0, gt=1)  # during cooldown, re-notify when the value grows this much
+    escalate_factor: float = Field(2.0, gt=1)  # during cooldown, re-notify when value/threshold grows this much
     recover_after: Duration = timedelta(minutes=30)  # quiet this long → one recovery notice
     dedup: bool = True  # near-duplicates (posts with dup_of) count once
     kibana_url: str | None = "http://127.0.0.1:5601"

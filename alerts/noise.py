@@ -44,8 +44,11 @@ def decide(prev: dict | None, fired: Alert | None, now: datetime, acfg: AlertsCo
         return fired, {**base, "first_fired_at": now.isoformat(), "peak_value": fired.value, **_told(fired, now)}
     peak = max(fired.value, prev.get("peak_value") or 0)
     told_v = prev.get("notified_value") or 0
+    # Compared as "how far past the threshold", so a rule that measures several windows does not
+    # escalate merely because a longer window (with a bigger count) is the one reported now.
+    told_x = prev.get("notified_excess") or 0
     worse_rank = SEVERITY_RANK[fired.severity] > SEVERITY_RANK.get(prev.get("notified_severity"), 0)
-    if fired.value >= acfg.escalate_factor * told_v or (worse_rank and fired.value > told_v):
+    if excess(fired) >= acfg.escalate_factor * told_x or (worse_rank and excess(fired) > told_x):
         fired.kind = "escalation"
         fired.id = fired.make_id()
         fired.title = text.title(fired)
@@ -57,9 +60,13 @@ def decide(prev: dict | None, fired: Alert | None, now: datetime, acfg: AlertsCo
     return None, {**prev, **base, "peak_value": peak}
 
 
+def excess(a: Alert) -> float:
+    return a.value / a.threshold if a.threshold else a.value
+
+
 def _told(a: Alert, now: datetime) -> dict:
-    return {"notified_at": now.isoformat(), "notified_value": a.value, "notified_severity": a.severity,
-            "alert_id": a.id}
+    return {"notified_at": now.isoformat(), "notified_value": a.value, "notified_excess": round(excess(a), 4),
+            "notified_severity": a.severity, "alert_id": a.id}
 
 
 def merge(notes: list[Alert]) -> list[Alert]:

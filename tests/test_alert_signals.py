@@ -77,3 +77,18 @@ def test_weighted_spike_counts_reach_not_just_posts(cfg, store):
     [a] = NegativeSpike(SpikeRule(measure="weighted"), CTX).evaluate(store, T, NOW)
     # each post: 1 + likes/100 + followers/10000 → background 4 x 1.02, spike posts 1 + 5 + 0.01 each
     assert a.value == 40.14 and a.baseline == 4.08 and "帖子 10 条" in a.summary
+
+
+def test_a_slow_build_up_on_a_small_topic_is_caught_by_the_slow_window(cfg, store):
+    from alerts.config import SpikeRule
+    from alerts.rules.spike import NegativeSpike
+    from tests.alertdata import every
+
+    # A complaint every six hours for a week, then one every ten minutes for two hours:
+    # never more than two in any 15 minutes, but 12 in two hours against a usual 0 or 1.
+    ingest(cfg, store, every(T, NOW - td(days=7), NOW - td(hours=2), td(hours=6))
+           + every(T, NOW - td(minutes=119), NOW, td(minutes=10)))
+    assert NegativeSpike(SpikeRule(slow_windows=[]), CTX).evaluate(store, T, NOW) == []
+    [a] = NegativeSpike(SpikeRule(), CTX).evaluate(store, T, NOW)
+    assert (a.window_end - a.window_start, a.value, a.baseline) == (td(hours=2), 12, 0)
+    assert "11月21日 10:00–12:00（北京时间）" in a.summary

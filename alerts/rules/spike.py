@@ -2,6 +2,9 @@
 
 The reference is the same window at the same time of day on each of the past `history_days`
 days (nights are quiet, evenings busy) and the `recent_windows` windows just before this one.
+Besides the short `window` (a sharp burst), each of `slow_windows` is measured the same way, so a
+small brand whose complaints build up over hours (30 in an afternoon, against a few a week) is
+caught too; the alert names the window where the topic stands out most.
 The baseline is the larger of the two medians (unusual for the hour AND for the last hours), the
 spread a MAD floored at Poisson noise. The rule fires only when the current count clears all
 three: `min_count` (0 → 3 at night is not an event), `multiple` x baseline, and baseline +
@@ -27,6 +30,15 @@ class Baseline:
     recent: list[float]
 
 
+@dataclass
+class Measure:
+    span: tuple[datetime, datetime]
+    posts: int
+    value: float
+    baseline: Baseline
+    threshold: float
+
+
 def robust_baseline(seasonal: list[float], recent: list[float]) -> Baseline:
     meds = [statistics.median(x) for x in (seasonal, recent) if x]
     base = float(max(meds)) if meds else 0.0
@@ -40,40 +52,48 @@ class NegativeSpike(Rule):
     name = "negative_spike"
     negative_only = True
 
-    def reference_windows(self, now: datetime) -> tuple[list, list]:
-        start, end = self.window(now)
-        w = self.p.window
+    def spans(self, now: datetime, length: timedelta) -> list[tuple[datetime, datetime]]:
+        """The current window, then the same window on past days, then the windows just before."""
+        end = now
+        start = end - length
         seasonal = [(start - timedelta(days=d), end - timedelta(days=d)) for d in range(1, self.p.history_days + 1)]
-        recent = [(start - k * w, end - k * w) for k in range(1, self.p.recent_windows + 1)]
-        return seasonal, recent
+        recent = [(start - k * length, end - k * length) for k in range(1, self.p.recent_windows + 1)]
+        return [(start, end), *seasonal, *recent]
 
-    def measure(self, store, topic: str, now: datetime) -> tuple[int, float, Baseline, float]:
-        """(posts now, value now, baseline, threshold); value is the count or the weighted count."""
-        start, end = self.window(now)
-        seasonal, recent = self.reference_windows(now)
-        windows = [(start, end), *seasonal, *recent]
+    def values(self, store, topic: str, spans: list) -> tuple[list[int], list[float]]:
+        """(posts, values) per span; a value is the count or the weighted count."""
         if self.p.measure == "weighted":
-            sums = store.window_sums(topic, windows, ["likes", "comments", "reposts", "author_followers"],
+            sums = store.window_sums(topic, spans, ["likes", "comments", "reposts", "author_followers"],
                                      negative_only=self.negative_only, dedup=self.ctx.dedup)
-            values = [w["count"] + (w["likes"] + w["comments"] + w["reposts"]) / self.p.engagement_unit
-                      + w["author_followers"] / self.p.followers_unit for w in sums]
-            posts = sums[0]["count"]
-        else:
-            values = store.window_counts(topic, windows, negative_only=self.negative_only, dedup=self.ctx.dedup)
-            posts = values[0]
-        b = robust_baseline(values[1:1 + len(seasonal)], values[1 + len(seasonal):])
-        threshold = max(float(self.p.min_count), self.p.multiple * b.value, b.value + self.p.margin * b.spread)
-        return posts, round(values[0], 2), b, threshold
+            return [w["count"] for w in sums], [
+                w["count"] + (w["likes"] + w["comments"] + w["reposts"]) / self.p.engagement_unit
+                + w["author_followers"] / self.p.followers_unit for w in sums]
+        counts = store.window_counts(topic, spans, negative_only=self.negative_only, dedup=self.ctx.dedup)
+        return counts, [float(c) for c in counts]
+
+    def measure(self, store, topic: str, now: datetime) -> list[Measure]:
+        """One measurement per window length (the window, then each slow window), in one query."""
+        lengths = [self.p.window, *self.p.slow_windows]
+        per = 1 + self.p.history_days + self.p.recent_windows
+        spans = [s for length in lengths for s in self.spans(self.window(now)[1], length)]
+        posts, values = self.values(store, topic, spans)
+        out = []
+        for i in range(len(lengths)):
+            v = values[i * per:(i + 1) * per]
+            b = robust_baseline(v[1:1 + self.p.history_days], v[1 + self.p.history_days:])
+            threshold = max(float(self.p.min_count), self.p.multiple * b.value, b.value + self.p.margin * b.spread)
+            out.append(Measure(spans[i * per], posts[i * per], round(v[0], 2), b, threshold))
+        return out
 
     def evaluate(self, store, topic: str, now: datetime) -> list[Alert]:
-        posts, value, b, threshold = self.measure(store, topic, now)
-        if posts < self.p.min_count or value < threshold:
+        fired = [m for m in self.measure(store, topic, now) if m.posts >= self.p.min_count and m.value >= m.threshold]
+        if not fired:
             return []
-        start, end = self.window(now)
-        a = self.alert(store, topic, now, start, end, value=value, threshold=round(threshold, 2),
-                       baseline=round(b.value, 2))
+        m = max(fired, key=lambda m: m.value / m.threshold)  # the window where it stands out most
+        a = self.alert(store, topic, now, *m.span, value=m.value, threshold=round(m.threshold, 2),
+                       baseline=round(m.baseline.value, 2))
         if self.p.measure == "weighted":
-            a.summary += f" 按互动与粉丝加权（帖子 {posts} 条）。"
+            a.summary += f" 按互动与粉丝加权（帖子 {m.posts} 条）。"
         return [a]
 
 
