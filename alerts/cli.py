@@ -141,7 +141,7 @@ def backtest(cfg, since, until, topic, rules, step) -> None:
 @click.option("--note", default="", help="why (shown in `alerts list`)")
 @config_option
 def silence(cfg, topic, for_, note) -> None:
-    """Hold every alert for a topic for a while (the rules keep watching)."""
+    """Hold every alert for a topic for a while; a spike still running when it ends is reported then."""
     from alerts.state import EsState
     from alerts.text import local
 
