@@ -21,6 +21,8 @@ class NlpConfig(BaseModel):
     segmenter: Literal["auto", "jieba", "rjieba"] = "auto"
     user_dicts: list[str] = Field(default_factory=list, description="extra jieba-format dictionaries")
     keywords: int = Field(8, ge=0, le=50, description="keywords kept per post")
+    # false: tokens, keywords and near-duplicates only, no model loaded (machines without torch).
+    sentiment: bool = True
     # Posts that arrive with a sentiment (imports from another tool) keep it unless rescore is on.
     rescore: bool = False
     # Near-duplicates: texts shorter than this (after cleaning) are never linked ("好评", "沙发").

@@ -53,6 +53,10 @@ class Enrich:
     def from_config(cls, cfg, store=None) -> "Enrich":
         from yuqing.store import Store
 
+        if not cfg.nlp.sentiment:
+            log.info("sentiment is off (nlp.sentiment: false); tokens, keywords and near-duplicates only")
+            return cls(cfg, Analyser.from_config(cfg), None, "off in config (nlp.sentiment: false)",
+                       store or Store(cfg.elasticsearch))
         scorer, problem = load_scorer(cfg)
         if problem:
             log.warning("sentiment is skipped: %s; posts are stored without it (run `yuqing model build`)",

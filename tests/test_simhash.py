@@ -181,3 +181,34 @@ def test_store_lookup_handles_more_keys_than_one_query_takes(cfg, store, enrich_
     found = store.find_simhash_keys(keys, NOW - timedelta(days=1))
     assert [f["doc_id"] for f in found] == ["weibo:1"]
     assert found[0]["simhash"] == out[0].simhash
+
+
+def test_ingest_with_nlp_links_a_campaign_across_runs(cli, cfg, cfg_file, store, tmp_path):
+    """End to end through `yuqing ingest` (the model off, so this stays fast): tokens, keywords,
+    tags and dup_of land in Elasticsearch, and a second run links new copies to the first post."""
+    import json
+
+    from tests.conftest import write_cfg
+
+    cfg2 = cfg.model_copy(update={"nlp": cfg.nlp.model_copy(update={"sentiment": False})})
+    write_cfg(cfg2, cfg_file)
+
+    def lines(items):
+        f = tmp_path / f"in{len(list(tmp_path.iterdir()))}.jsonl"
+        f.write_text("".join(json.dumps({"platform": "weibo", "post_id": pid, "text": text,
+                                         "published_at": (NOW + timedelta(minutes=m)).isoformat()},
+                                        ensure_ascii=False) + "\n" for pid, text, m in items), encoding="utf-8")
+        return str(f)
+
+    r = cli("ingest", lines([("1", TEMPLATE, 0), ("2", CAMPAIGN[3], 1), ("3", UNRELATED[0], 2)]))
+    assert r.returncode == 0, r.stderr
+    assert "nlp.sentiment: false" in r.stderr
+    r = cli("ingest", lines([("4", CAMPAIGN[1], 10), ("5", CAMPAIGN[5], 11)]))
+    assert r.returncode == 0, r.stderr
+    store.refresh()
+    docs = {h["_id"]: h["_source"] for h in store.es.search(index=store.posts_pattern, size=10).body["hits"]["hits"]}
+    assert {k: d.get("dup_of") for k, d in docs.items()} == {
+        "weibo:1": None, "weibo:2": "weibo:1", "weibo:3": None, "weibo:4": "weibo:1", "weibo:5": "weibo:1"}
+    assert docs["weibo:2"]["tags"] == ["星河避雷"]
+    assert "死机" in docs["weibo:1"]["tokens"] and docs["weibo:1"]["keywords"]
+    assert "sentiment" not in docs["weibo:1"]
