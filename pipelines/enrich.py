@@ -6,7 +6,7 @@ Decisions worth knowing:
 - Sentiment comes only from the model (nlp/sentiment.py). If it cannot be imported or loaded,
   posts are still enriched and stored, sentiment stays empty, and the reason is logged once at
   start-up and in the summary: an empty field can be filled later, a made-up score cannot be
-  told apart from a real one.
+  told apart from a real one. `nlp.sentiment: false` skips the model on purpose.
 - A post that arrives with a sentiment (an import from another tool, a hand-corrected label)
   keeps it unless `nlp.rescore: true`; its tokens, keywords and simhash are computed as usual.
 - `dup_of` points at the first seen copy (the root), never at another copy, so counting
