@@ -95,16 +95,21 @@ class DupIndex:
 
     def __init__(self, max_posts: int = 500_000):
         self.table: dict[str, list[tuple[int, str]]] = {}
-        self.size = 0
+        self.ids: set[str] = set()
         self.max_posts = max_posts
 
-    def add(self, h: int, root: str) -> None:
-        if self.size >= self.max_posts:
+    def add(self, h: int, root: str, doc_id: str | None = None) -> None:
+        """Index a post under its root; a `doc_id` already indexed (the same earlier copy found
+        again by the next batch's store lookup) is not added twice."""
+        doc_id = doc_id or root
+        if doc_id in self.ids:
+            return
+        if len(self.ids) >= self.max_posts:
             self.table.clear()
-            self.size = 0
+            self.ids.clear()
         for k in band_keys(h):
             self.table.setdefault(k, []).append((h, root))
-        self.size += 1
+        self.ids.add(doc_id)
 
     def nearest(self, h: int, exclude: str | None = None) -> tuple[int, str] | None:
         """(distance, root) of the closest entry within MAX_DISTANCE, or None."""

@@ -92,7 +92,7 @@ class Enrich:
             if best is not None:
                 p.dup_of = best[1]
                 self.linked += 1
-            self.index.add(h, p.dup_of or p.doc_id)
+            self.index.add(h, p.dup_of or p.doc_id, p.doc_id)
 
     def _load_earlier(self, todo: list[tuple[Post, int]]) -> None:
         """Put earlier copies from the store into the in-process index (oldest first)."""
@@ -113,7 +113,7 @@ class Enrich:
         # keeps it from matching itself while its copies still find it.
         for c in found:
             try:
-                self.index.add(from_hex(c["simhash"]), c.get("dup_of") or c["doc_id"])
+                self.index.add(from_hex(c["simhash"]), c.get("dup_of") or c["doc_id"], c["doc_id"])
             except ValueError:
                 log.debug("ignoring malformed simhash on %s", c["doc_id"])
 

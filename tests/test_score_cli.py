@@ -114,12 +114,12 @@ def test_score_command_keeps_order_and_reports_bad_lines(model_cfg, tmp_path):
 def test_all_good_lines_exit_zero(model_cfg, tmp_path):
     cfg_file = write_cfg(model_cfg, tmp_path / "config.yaml")
     env = {**os.environ, "YUQING_CONFIG": str(cfg_file), "YUQING_HOME": str(model_cfg.home_dir)}
-    data = "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in ["不高兴", "还行吧", "非常满意"])
+    data = "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in ["太差了，再也不买了", "还行吧", "非常满意"])
     r = subprocess.run([sys.executable, "-m", "yuqing", "score"], input=data.encode("utf-8"), capture_output=True,
                        env=env, cwd=str(ROOT), timeout=600)
     assert r.returncode == 0, r.stderr.decode()
     out = [json.loads(x) for x in r.stdout.decode("utf-8").splitlines()]
-    assert [o["text"] for o in out] == ["不高兴", "还行吧", "非常满意"]
+    assert [o["text"] for o in out] == ["太差了，再也不买了", "还行吧", "非常满意"]
     assert out[0]["sentiment_label"] == "negative"
 
 
