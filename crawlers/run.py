@@ -121,9 +121,19 @@ def run_child(config_path: str, spiders: list[str], topic: str | None = None, si
         if extra:
             cmd += ["--settings", json.dumps(extra)]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-        proc = subprocess.run([*cmd, *spiders], env=env, cwd=str(ROOT), timeout=timeout)
+        proc = subprocess.Popen([*cmd, *spiders], env=env, cwd=str(ROOT))
+        try:
+            rc = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
+        except KeyboardInterrupt:
+            # Ctrl-C (or the scheduler's SIGINT to the process group) reached the crawl too: let
+            # Scrapy finish its graceful stop, which checkpoints JOBDIR, instead of killing it.
+            rc = proc.wait()
         rows = json.loads(out.read_text(encoding="utf-8")) if out.exists() else []
-        return proc.returncode, rows
+        return rc, rows
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -244,3 +244,74 @@ def test_daemon_ingest_alert_webhook_once_across_restart(es_node, tmp_path):
     finally:
         hook.stop()
         drop(store)
+
+
+def test_daemon_scheduled_crawl_of_replay_site(es_node, tmp_path):
+    """`yuqing crawl` launched by the daemon against the replay site indexes posts; a crawl
+    running at SIGTERM gets one SIGINT (to its process group), Scrapy stops gracefully and keeps
+    its JOBDIR, the daemon exits 0, and after a restart the crawl resumes and finishes."""
+    from yuqing import parts
+    from yuqing.store import Store
+
+    serve = parts.replay_server()
+    if serve is None or not parts.has_crawler():
+        pytest.skip("needs the crawler part (yuqing crawl, replay site)")
+    from crawlers.replay.server import ReplaySite
+
+    class SlowSite(ReplaySite):
+        """The replay site answering like a slow platform, so a crawl can be caught mid-way."""
+
+        served = 0
+
+        def answer(self, raw_path):
+            time.sleep(0.8)
+            SlowSite.served += 1
+            return super().answer(raw_path)
+
+    server, url = serve(0, SlowSite())
+    cfg = make_cfg(es_node, tmp_path, sources={"replay": url}, schedule={
+        "crawls": [{"name": "weibo", "spiders": ["weibo"], "topics": ["星河手机"], "every": "2s", "timeout": "5m"}],
+        "alerts": {"every": "3s"}, "spool": {"enabled": False}, "retention": {"enabled": False},
+        "nlp_refresh": {"enabled": False}, "stop_grace": "60s"})
+    cfg_file = write_cfg(cfg, tmp_path / "config.yaml")
+    history = History(state_dir(cfg) / "history.sqlite")
+    log = tmp_path / "daemon.log"
+    store = Store(cfg.elasticsearch)
+    jobdir = cfg.home_dir / "jobs" / cfg.elasticsearch.index_prefix / "weibo"
+
+    def indexed() -> int:
+        try:
+            store.refresh()
+            return store.count({"term": {"topics": "星河手机"}})
+        except Exception:
+            return 0
+
+    try:
+        p = start(cfg_file, tmp_path / "home", log)
+        try:
+            wait_for(lambda: SlowSite.served >= 4 and history.runs("crawl:weibo")[-1].status == "running",
+                     "the first crawl under way", limit=300)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            rc = p.wait(180)
+        assert rc == 0, log.read_text()[-3000:]
+        first = history.runs("crawl:weibo")
+        assert len(first) == 1 and first[0].status == "interrupted", first
+        assert "weibo: " in first[0].summary and ", shutdown" in first[0].summary, first[0].summary
+        assert any(f.is_file() for f in jobdir.rglob("*")), "the interrupted crawl left no JOBDIR to resume from"
+
+        p2 = start(cfg_file, tmp_path / "home", log)
+        try:
+            wait_for(lambda: [r for r in finished(history, "crawl:weibo") if r.daemon_pid == p2.pid],
+                     "the resumed crawl", limit=300)
+        finally:
+            p2.send_signal(signal.SIGTERM)
+            assert p2.wait(180) == 0, log.read_text()[-3000:]
+        resumed = [r for r in history.runs("crawl:weibo") if r.daemon_pid == p2.pid][0]
+        assert resumed.status == "ok" and "finished" in resumed.summary, resumed
+        assert indexed() > 0
+        assert store.breakdown("platform")["platform"].keys() == {"weibo"}
+        assert_no_overlap(history)
+    finally:
+        server.shutdown()
+        drop(store)

@@ -13,6 +13,7 @@ without checkpointing); the daemon forwards exactly one SIGINT when it stops.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -132,24 +133,30 @@ class Runner:
         def job() -> str:
             if not parts.has_crawler():
                 raise Outcome("unavailable", "the crawler is not installed (no crawlers.cli); nothing crawled")
-            return self.child(args, timeout, log_name)
+            summary = self.child([*args, "--json"], timeout, log_name, summarise=_crawl_summary)
+            if self.stopping.is_set() and ", shutdown" in summary:
+                # Scrapy stopped early on our SIGINT and kept its JOBDIR: the next run resumes it.
+                raise Outcome("interrupted", summary)
+            return summary
         return job
 
     def _command(self, args: list[str], timeout, log_name: str) -> Callable[[], str]:
         return lambda: self.child(args, timeout, log_name)
 
-    def child(self, args: list[str], timeout: timedelta | None, log_name: str) -> str:
-        """Run `yuqing ARGS` in a child process; its output goes to a per-job log file."""
+    def child(self, args: list[str], timeout: timedelta | None, log_name: str,
+              summarise: Callable[[str], str | None] | None = None) -> str:
+        """Run `yuqing ARGS` in a child process. Its stdout goes to `<job>.out` (read back by
+        `summarise` for the run's summary) and its log to `<job>.log`; both are kept for a person."""
         if self.stopping.is_set():
             raise Outcome("interrupted", "not started: the daemon is stopping")
         cmd = [sys.executable, "-m", "yuqing", *(["--log-json"] if self.log_json else []), *args]
         env = {**os.environ, "YUQING_HOME": str(self.cfg.home_dir)}
         if self.cfg.path:
             env["YUQING_CONFIG"] = str(Path(self.cfg.path).resolve())
-        out_path = self.logs_dir / f"{log_name}.log"
+        out_path, log_path = self.logs_dir / f"{log_name}.out", self.logs_dir / f"{log_name}.log"
         timed_out = False
-        with out_path.open("wb") as out:
-            p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+        with out_path.open("wb") as out, log_path.open("wb") as errs:
+            p = subprocess.Popen(cmd, stdout=out, stderr=errs, stdin=subprocess.DEVNULL, env=env,
                                  start_new_session=True)
             with self._lock:
                 self._children[p.pid] = p
@@ -162,12 +169,20 @@ class Runner:
             finally:
                 with self._lock:
                     self._children.pop(p.pid, None)
-        tail = _tail(out_path)
-        where = f" (log: {out_path})"
+        told = None
+        if summarise is not None:
+            try:
+                told = summarise(out_path.read_text(encoding="utf-8", errors="replace"))
+            except (ValueError, KeyError, TypeError):
+                told = None
+        tail = told or _tail(out_path) or _tail(log_path)
+        if rc != 0 and not told:
+            tail = " | ".join(filter(None, [_tail(log_path), _tail(out_path, 1)]))
+        where = f" (log: {log_path})"
         if timed_out:
             raise Outcome("timeout", f"stopped after {format_duration(timeout)}: {tail}{where}")
         if self.stopping.is_set() and rc != 0:
-            raise Outcome("interrupted", f"stopped by shutdown (exit {rc}): {tail}{where}")
+            raise Outcome("interrupted", f"stopped with the daemon (exit {rc}): {tail}{where}")
         if rc != 0:
             raise Outcome("error", f"exit {rc}: {tail}{where}")
         return tail or "done"
@@ -257,6 +272,21 @@ def _deliveries(ds: list) -> str:
     for d in ds:
         by[d.status] = by.get(d.status, 0) + 1
     return "deliveries " + ", ".join(f"{k} {v}" for k, v in sorted(by.items()))
+
+
+def _crawl_summary(text: str) -> str | None:
+    """One line per spider from `yuqing crawl --json`."""
+    start = text.find("[")
+    if start < 0:
+        return None
+    rows = json.loads(text[start:])
+    out = []
+    for r in rows:
+        fails = ", ".join(f"{k} {v}" for k, v in (r.get("failures") or {}).items())
+        out.append(f"{r['spider']}: {r['items']} items (new {r['new']}, updated {r['updated']}, "
+                   f"spooled {r.get('spooled', 0)}), {r.get('error') or r.get('finish_reason')}"
+                   + (f", failures {fails}" if fails else ""))
+    return "; ".join(out) or None
 
 
 def _title(a) -> str:
