@@ -22,7 +22,7 @@ _TAG = re.compile(r"</?[A-Za-z][^<>]{0,500}>")
 _BREAK = re.compile(r"<\s*(br|/p|/div|/li)\s*/?>", re.I)
 _URL = re.compile(r"(?:https?://|www\.)[^\s\u3000-\u303f\uff01-\uff0f\u4e00-\u9fff<>\"']+|\bt\.cn/[A-Za-z0-9]+", re.I)
 # Weibo marks short links it shortened itself with this text; it says nothing about the post.
-_LINK_WORDS = re.compile(r"(网页链接|查看图片|O网页链接|展开全文c?|收起全文d?)")
+_LINK_WORDS = re.compile(r"(O网页链接|网页链接|查看图片|展开全文c?|收起全文d?)")
 # Repost boilerplate: Weibo fills an empty repost with 转发微博; people prefix copies with 转发：.
 _REPOST_WORDS = re.compile(r"(?:转发微博|轉發微博|^\s*(?:转发|轉發|转|repost)\s*[:：])", re.I)
 # "回复@名字:" and "//@名字:" introduce a reply or a repost chain; the name is not content.
