@@ -3,10 +3,17 @@
 Items are fed to the chain as they come; the chain batches NLP and bulk writes itself and is
 flushed when the spider closes. What happened to the items (new, updated, spooled, rejected)
 goes into the crawler stats, where `yuqing crawl`'s summary reads it.
+
+The chain runs on one worker thread of its own, not on the reactor: a bulk write (or the
+client's retries while Elasticsearch is slow) would otherwise stall every download in flight
+until requests time out. One thread keeps the chain's order and needs no locking.
 """
 from __future__ import annotations
 
 import logging
+
+from twisted.internet import reactor, threads
+from twisted.python.threadpool import ThreadPool
 
 from pipelines.build import build_pipeline
 
@@ -23,18 +30,35 @@ class PostPipeline:
             cfg = config.load(crawler.settings.get("YUQING_CONFIG"))
         self.cfg = cfg
         self.chain = build_pipeline(cfg, nlp=crawler.settings.get("YUQING_NLP"))
+        self.pool = ThreadPool(minthreads=1, maxthreads=1, name="yuqing-pipeline")
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    def open_spider(self, spider):
+        self.pool.start()
+
+    def _run(self, f, *args):
+        return threads.deferToThreadPool(reactor, self.pool, f, *args)
+
     def process_item(self, item, spider):
-        self.chain.feed(item, ref=dict(item).get("url"))
-        self._stats()
-        return item
+        d = self._run(self.chain.feed, item, dict(item).get("url"))
+        d.addCallback(lambda _: self._stats())
+        d.addCallback(lambda _: item)
+        return d
 
     def close_spider(self, spider):
-        report = self.chain.close()
+        d = self._run(self.chain.close)
+        d.addCallback(self._closed, spider)
+        d.addBoth(self._stop)
+        return d
+
+    def _stop(self, result):
+        self.pool.stop()
+        return result
+
+    def _closed(self, report, spider):
         self._stats()
         for ref, why in report.rejected[:20]:
             log.warning("rejected item %s: %s", ref, why, extra={"yq_spider": spider.name, "yq_kind": "rejected"})
