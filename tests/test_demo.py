@@ -47,13 +47,12 @@ def test_demo_end_to_end_and_idempotent(cli, cfg, demo_store, tmp_path):
         assert "crawl: not available yet" in out
         assert n_posts == 24
     else:
-        assert r.returncode == 0, out[-4000:]
         platforms = demo_store.breakdown("platform")["platform"]
         assert len(platforms) >= 3, platforms
         if parts.alert_engine(dcfg, demo_store) is not None:
             spike = demo_store.alerts_find(topic="星河手机")
             calm = demo_store.alerts_find(topic="青禾奶茶")
-            assert spike, "the demo data's negative spike for 星河手机 raised no alert"
+            assert spike, "the demo data's spike for 星河手机 raised no alert"
             assert not calm, calm
             bodies = webhook_bodies(home)
             assert any(b["body"]["alert"]["topic"] == "星河手机" for b in bodies)
@@ -70,3 +69,6 @@ def test_demo_end_to_end_and_idempotent(cli, cfg, demo_store, tmp_path):
     assert len(demo_store.alerts_find(size=100)) == alerts_before
     assert len(webhook_bodies(home)) == hooks_before
     assert len(mails(home)) == mails_before
+    # Last, so the checks above run even while a part is still failing: every step succeeded.
+    failed = [line for line in (out + out2).splitlines() if line.startswith("✗")]
+    assert r.returncode == 0 and r2.returncode == 0 and not failed, failed or out[-3000:]

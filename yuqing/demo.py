@@ -179,7 +179,8 @@ def crawl(dcfg, replay: str | None, store, steps: Steps) -> None:
             steps.fail("crawl", "no source is configured in `sources:` (see config.yaml)")
             return
         rc, rows = _watch_count(store, f"crawling {', '.join(spiders)} from the replay site",
-                                lambda: run_child(dcfg.path, spiders, replay=replay, zero_delay=True, timeout=600))
+                                lambda: run_child(dcfg.path, spiders, replay=replay, zero_delay=True, timeout=600,
+                                                  log_level="ERROR"))
         for r in rows:
             fails = ", ".join(f"{k} {v}" for k, v in r.get("failures", {}).items())
             line = (f"{r['spider']}: {r['pages']} pages, {r['items']} items (new {r['new']}, updated {r['updated']})"
@@ -206,8 +207,7 @@ def evaluate_and_deliver(dcfg, store, steps: Steps) -> list:
         return []
     store.refresh()
     raised = engine.run_once(datetime.now(timezone.utc))
-    steps.ok("alerts", f"{len(raised)} alerts raised this run" if raised else
-             "no alert raised this run (an alert raised by an earlier run is not repeated; see below)")
+    steps.ok("alerts", f"{len(raised)} alerts raised this run" if raised else "no alert raised this run")
     if engine.outbox is None:
         steps.unavailable("delivery", "the alert outbox is not installed")
         return raised

@@ -34,15 +34,18 @@ def print_summary(cfg, store, hook, mail, seconds: float) -> None:
     for lab in LABELS:
         t.add_column(f"{LABELS_ZH[lab]} {lab}", justify="right")
     t.add_column("not scored", justify="right")
-    t.add_column("top keywords")
     since = now - timedelta(days=30)
+    keywords = {}
     for topic in cfg.topic_names():
         row = split.get(topic, {})
         n_topic = store.count({"term": {"topics": topic}})
         unscored = n_topic - sum(row.values())
-        kws = store.top_keywords(topic, since, now + timedelta(days=1), n=8, negative_only=False)
-        t.add_row(topic, *(str(row.get(lab, 0)) for lab in LABELS), str(unscored), "、".join(kws) or "-")
+        keywords[topic] = store.top_keywords(topic, since, now + timedelta(days=1), n=10, negative_only=False)
+        t.add_row(topic, *(str(row.get(lab, 0)) for lab in LABELS), str(unscored))
     console.print(t)
+    console.print("关键词 keywords")
+    for topic, kws in keywords.items():
+        console.print(f"  {topic}: {'、'.join(kws) or '-'}", highlight=False, markup=False)
 
     t = Table(title="预警 alerts (last 24 h)")
     for col in ("fired (" + cfg.timezone + ")", "topic", "rule", "severity", "title"):
