@@ -47,3 +47,18 @@ def test_bilibili_videos_and_replies(cli, store):
     assert subs and all(s["_source"]["text"].startswith("回复 @") for s in subs)
     qinghe = store.es.count(index=store.posts_pattern, query={"term": {"topics": "青禾奶茶"}})["count"]
     assert qinghe == 3 + 6 + 2 + 2  # 3 videos, 8 replies and a sub-reply under the first of each
+
+
+def test_elasticsearch_down_spools_everything(cli, es_node, tmp_path, replay):  # noqa: F811
+    from pipelines.build import spool_for
+    from tests.crawling import other_config
+
+    cfg, path = other_config(es_node, tmp_path, "down.yaml", nlp={"enabled": False}, sources=sources(replay),
+                             elasticsearch={"hosts": ["http://127.0.0.1:9"], "max_retries": 0,
+                                            "index_prefix": "tdown", "request_timeout": 2})
+    code, rows, log = crawl(cli, "bilibili", config=path)
+    (row,) = rows
+    assert code == 0, log  # posts are safe on disk: not a failed crawl
+    assert row["spooled"] == row["items"] > 40 and row["new"] == 0
+    assert spool_for(cfg).backlog() == row["items"]
+    assert "yuqing ingest --retry-spool" in log
