@@ -68,9 +68,6 @@ def outbox_counts(cfg, store) -> dict[str, int] | None:
     return dict(box.summary()["counts"])
 
 
-def nlp_refresh(cfg, store) -> Callable[[], str] | None:
-    """The IDF/keyword statistics refresh, when the NLP part provides one."""
-    fn = _attr("nlp.refresh", "refresh")
-    if fn is None:
-        return None
-    return lambda: fn(cfg, store)
+def has_keywords_fit() -> bool:
+    """`yuqing keywords fit` exists (refits keyword IDF on the indexed tokens)."""
+    return _exists("nlp.keywords") and _exists("nlp.cli")

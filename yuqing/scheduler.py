@@ -259,10 +259,10 @@ class Runner:
         return f"dropped {len(dropped)} indices older than {days} days" + (f": {', '.join(dropped)}" if dropped else "")
 
     def nlp_refresh(self) -> str:
-        fn = parts.nlp_refresh(self.cfg, self.store)
-        if fn is None:
-            raise Outcome("unavailable", "the NLP part provides no keyword/IDF refresh; nothing refreshed")
-        return str(fn() or "refreshed")
+        if not parts.has_keywords_fit():
+            raise Outcome("unavailable", "the NLP part provides no `yuqing keywords fit`; nothing refreshed")
+        return self.child(["keywords", "fit"], self.cfg.schedule.nlp_refresh.timeout or timedelta(hours=1),
+                          "nlp-refresh")
 
 
 def _deliveries(ds: list) -> str:
