@@ -171,6 +171,11 @@ def _when(ts, tz: ZoneInfo) -> str:
     return datetime.fromtimestamp(float(ts), timezone.utc).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _short(text: str, limit: int = 240) -> str:
+    """The table shows the start of a summary; `--json` and the job's log file have all of it."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 @config_option
@@ -191,7 +196,7 @@ def status(cfg, as_json: bool) -> None:
         last = j["last"] or {}
         style = {"ok": "green", "error": "red", "timeout": "red", "interrupted": "yellow"}.get(last.get("status"), "")
         t.add_row(name, _when(last.get("started"), tz), f"[{style}]{last.get('status', '-')}[/]" if style
-                  else last.get("status", "-"), last.get("summary", ""), _when(j["next_run"], tz))
+                  else last.get("status", "-"), _short(last.get("summary", "")), _when(j["next_run"], tz))
     if not s["jobs"]:
         console.print("no jobs yet: start the daemon with `yuqing run`")
     else:
