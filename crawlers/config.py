@@ -77,6 +77,13 @@ class WeiboSource(Source):
     comments: bool = True
     comment_pages: int = Field(3, ge=0, le=100)
     obey_robots: bool | None = False  # m.weibo.cn robots.txt disallows everything; the API is public
+    search: Literal["mobile", "pc"] = Field("mobile", description="mobile: m.weibo.cn JSON, newest first; "
+                                            "pc: s.weibo.com HTML with time slices, for long ranges")
+    pc_base_url: str | None = "https://s.weibo.com"
+    slice_hours: int = Field(24, ge=1, le=24 * 31, description="pc search: first slice length; a slice that "
+                             "fills max_pages is split in halves down to one hour")
+
+    _pc = field_validator("pc_base_url")(classmethod(lambda cls, v: _url(v)))
 
 
 class BilibiliSource(Source):

@@ -50,6 +50,7 @@ def summarise(name: str, stats: dict, error: str | None = None) -> dict:
         "updated": stats.get("yuqing/updated", 0),
         "spooled": stats.get("yuqing/spooled", 0),
         "rejected": stats.get("yuqing/rejected", 0),
+        "duplicates": stats.get("yuqing/duplicates", 0),
         "unmatched": stats.get("yuqing/unmatched", 0),
         "deleted": stats.get("yuqing/deleted", 0),
         "failures": dict(sorted(failures.items())),

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+import yaml
 
 from tests.conftest import make_cfg
 from tests.crawling import NOW, crawl, other_config, replay, sources  # noqa: F401  (fixture)
@@ -88,3 +89,30 @@ def test_bad_arguments(cli):
     assert p.returncode == 2 and "unknown topic" in p.stderr
     p = cli("crawl", "weibo", "--since", "yesterday-ish")
     assert p.returncode == 2 and "--since" in p.stderr
+
+
+def test_pc_search_splits_full_slices(cli, cfg_file, tmp_path, replay, store):  # noqa: F811
+    """With only two pages allowed per query, the 30 complaints of the last five hours still all
+    arrive: full slices are halved until each fits."""
+    src = sources(replay)
+    src["defaults"]["lookback"] = "14d"  # the replay site's clock is a few days behind the real one
+    src["weibo"].update(search="pc", max_pages=2, comments=False)
+    raw = yaml.safe_load(cfg_file.read_text(encoding="utf-8"))  # same index prefix: the store fixture cleans up
+    raw["sources"] = src
+    path = tmp_path / "pc.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    code, rows, log = crawl(cli, "weibo", config=path)
+    assert code == 0, log
+    (row,) = rows
+    # a split slice is fetched again in halves, so some posts come twice; the store keeps one each
+    assert row["new"] == 40 and row["items"] == 40 + row["duplicates"] and row["unmatched"] >= 1  # 星河战队
+    assert set(row["failures"]) == {"login_page"}  # 星河X5: the visitor page, once per slice
+    store.refresh()
+    spike = store.es.count(index=store.posts_pattern, query={"range": {
+        "published_at": {"gte": (NOW - timedelta(hours=5)).isoformat()}}})["count"]
+    assert spike == 30
+    first = doc(store, FIRST)
+    assert datetime.fromisoformat(first["published_at"]) == NOW - timedelta(minutes=12)
+    assert first["text"].endswith("[怒][怒]") and first["author_name"] and first["comments"] == 3
+    assert doc(store, FORMATTED_LIKES)["likes"] == 12000
+

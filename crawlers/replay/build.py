@@ -130,6 +130,15 @@ def weibo() -> None:
     write("m.weibo.cn/search/青禾/1.json", search_page([card(m) for m in short], 1, 1, wrap=False))
     write("m.weibo.cn/search/青禾/1.json.503once", "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>")
 
+    # the same posts as the PC search has them (see replay/weibo_pc.py), plus a cookie-less visitor page
+    write("s.weibo.com/posts/星河手机.json", [
+        {"mid": m["mid"], "minutes": int(re.sub(r"\D", "", m["created_at"]) or 0) * (60 if "小时" in m["created_at"] else 1),
+         "html": m["text"], "uid": (m["user"] or {}).get("id", 5000000001), "name": (m["user"] or {}).get("screen_name", "用户5000000001"),
+         "reposts": m["reposts_count"], "comments": m["comments_count"],
+         "likes": m["attitudes_count"] if not str(m["attitudes_count"]).startswith("@@") else int(
+             re.sub(r"\D", "", m["attitudes_count"]))} for m in posts if m.get("deleted") != "1"])
+    write("s.weibo.com/posts/星河X5.html", LOGIN_PAGE.replace("passport.weibo.cn/sso/login", "passport.weibo.com/visitor/visitor"))
+
     # hot comments on posts that have them
     with_comments = [m for m in posts + qposts if m.get("comments_count") and m["user"] is not None]
     write("m.weibo.cn/hotflow/_default.json", {"ok": 0, "msg": "快来发表你的评论吧"})

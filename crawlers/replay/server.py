@@ -43,6 +43,8 @@ def locate(host: str, path: str, query: dict[str, str]) -> str:
             return f"m.weibo.cn/hotflow/{q('id')}/{q('max_id', '0')}.json"
         if path == "/statuses/extend":
             return f"m.weibo.cn/extend/{q('id')}.json"
+    if host == "s.weibo.com" and path == "/weibo":
+        return "dynamic:weibo_pc"
     if host == "api.bilibili.com":
         if path.endswith("/search/type"):
             return f"api.bilibili.com/search/{q('keyword')}/{q('page', '1')}.json"
@@ -110,6 +112,11 @@ class ReplaySite:
         host, path = parts[0], "/" + parts[1]
         query = {k: v[0] for k, v in parse_qs(u.query).items()}
         rel = locate(host, path, query)
+        if rel == "dynamic:weibo_pc":
+            from crawlers.replay import weibo_pc
+
+            status, ext, text = weibo_pc.answer(self.data, query, self.now)
+            return status, TYPES[ext], text.encode("utf-8")
         f = (self.data / rel).resolve()
         if not str(f).startswith(str(self.data.resolve())):
             return 404, TYPES[".txt"], b"outside the replay data\n"

@@ -14,7 +14,8 @@ Expected formats (as public crawlers read them, 2021-2026):
   `created_at`, `like_count`, `user`), paging by `data.max_id` (0 = end) and `data.max_id_type`.
 
 The search caps at about 50 pages per query (`max_pages`); the newest-first order plus the
-checkpoint means a scheduled crawl rarely needs more than the first few.
+checkpoint means a scheduled crawl rarely needs more than the first few. For long ranges set
+`sources.weibo.search: pc`: s.weibo.com search in time slices (see weibo_pc.py).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from crawlers.spiders.base import BaseSpider
+from crawlers.spiders.weibo_pc import PcSearch
 from crawlers.text import html_text
 from yuqing.post import SHANGHAI, parse_time
 
@@ -49,11 +51,14 @@ def weibo_time(value, now: datetime | None = None):
     return parse_time(s)
 
 
-class WeiboSpider(BaseSpider):
+class WeiboSpider(PcSearch, BaseSpider):
     name = "weibo"
     platform = "weibo"
 
     def first_requests(self):
+        if self.source.search == "pc":
+            yield from self.pc_first_requests()
+            return
         for topic in self.topics:
             for kw in topic.keywords:
                 yield self.search(kw, 1)
