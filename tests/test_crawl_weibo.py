@@ -116,3 +116,24 @@ def test_pc_search_splits_full_slices(cli, cfg_file, tmp_path, replay, store):  
     assert first["text"].endswith("[怒][怒]") and first["author_name"] and first["comments"] == 3
     assert doc(store, FORMATTED_LIKES)["likes"] == 12000
 
+
+
+def test_since_and_topic_limit_the_crawl(cli, es_node, tmp_path, store):
+    from crawlers.replay.server import serve_in_thread
+
+    server, url = serve_in_thread(0)  # this site's clock is the real one, as `--since` is
+    try:
+        raw = yaml.safe_load((tmp_path / "config.yaml").read_text(encoding="utf-8"))
+        raw["sources"]["replay"] = url
+        path = tmp_path / "live.yaml"
+        path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+        code, rows, log = crawl(cli, "weibo", "--topic", "星河手机", "--since", "30m", config=path)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 0, log
+    # 3 complaints of the last 30 minutes, the 3 comments on the newest, 星河Pro's 15-minute-old post
+    assert rows[0]["items"] == rows[0]["new"] == 7
+    assert rows[0]["requests"] < 12  # paging stopped at the first older post
+    store.refresh()
+    assert store.breakdown("topics")["topics"] == {"星河手机": 7}
