@@ -68,6 +68,7 @@ class Runner:
         self.logs_dir = state_dir(cfg) / "logs"
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         self._children: dict[int, subprocess.Popen] = {}
+        self._interrupted: set[int] = set()  # children we sent SIGINT because the daemon stops
         self._lock = threading.Lock()
         self._store = None
         self.jobs: dict[str, tuple[When, Callable[[], str], timedelta | None]] = {}
@@ -169,6 +170,8 @@ class Runner:
             finally:
                 with self._lock:
                     self._children.pop(p.pid, None)
+                    interrupted = p.pid in self._interrupted
+                    self._interrupted.discard(p.pid)
         told = None
         if summarise is not None:
             try:
@@ -181,7 +184,9 @@ class Runner:
         where = f" (log: {log_path})"
         if timed_out:
             raise Outcome("timeout", f"stopped after {format_duration(timeout)}: {tail}{where}")
-        if self.stopping.is_set() and rc != 0:
+        if (interrupted and (rc != 0 or not told)) or (self.stopping.is_set() and rc != 0):
+            # A child that exits 0 on SIGINT (a server) was still stopped early; a parsed summary
+            # with exit 0 says itself whether the work finished.
             raise Outcome("interrupted", f"stopped with the daemon (exit {rc}): {tail}{where}")
         if rc != 0:
             raise Outcome("error", f"exit {rc}: {tail}{where}")
@@ -209,6 +214,7 @@ class Runner:
         """Ask every running child to stop; the job threads wait for them and record the result."""
         with self._lock:
             children = list(self._children.values())
+            self._interrupted.update(self._children)
         for p in children:
             self._signal(p, signal.SIGINT)
         return len(children)
