@@ -157,9 +157,11 @@ class Runner:
         out_path, log_path = self.logs_dir / f"{log_name}.out", self.logs_dir / f"{log_name}.log"
         timed_out = False
         with out_path.open("wb") as out, log_path.open("wb") as errs:
-            p = subprocess.Popen(cmd, stdout=out, stderr=errs, stdin=subprocess.DEVNULL, env=env,
-                                 start_new_session=True)
-            with self._lock:
+            with self._lock:  # atomically with stop_children: a child starts and is signalled, or never starts
+                if self.stopping.is_set():
+                    raise Outcome("interrupted", "not started: the daemon is stopping")
+                p = subprocess.Popen(cmd, stdout=out, stderr=errs, stdin=subprocess.DEVNULL, env=env,
+                                     start_new_session=True)
                 self._children[p.pid] = p
             try:
                 try:
