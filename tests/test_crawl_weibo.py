@@ -33,7 +33,7 @@ def test_weibo_end_to_end_and_recrawl(cli, store):
     (row,) = rows
     assert row["spider"] == "weibo" and row["finish_reason"] == "finished"
     # the messy fixtures are counted, and the crawl went on past each of them
-    assert row["failures"] == {"bad_json": 1, "http_403": 1, "http_429": 1, "login_page": 1}
+    assert row["failures"] == {"bad_json": 1, "http_403": 1, "http_429": 1, "login_page": 2}  # HTML and ok=-100
     assert row["deleted"] == 1 and row["unmatched"] == 2  # 星河战队 and 青禾小学 are excluded
     assert "parse failure login_page" in log and "cookie" in log
     assert row["new"] == row["items"] and row["updated"] == 0 and row["rejected"] == 0

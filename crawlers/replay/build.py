@@ -111,6 +111,8 @@ def weibo() -> None:
     write("m.weibo.cn/search/_default.json", {"ok": 0, "msg": "这里还没有内容", "data": {"cards": []}})
     # an expired cookie: the platform answers with its login page
     write("m.weibo.cn/search/星河X5/1.json", LOGIN_PAGE)
+    # ... or, from the JSON API itself, its "log in first" answer
+    write("m.weibo.cn/search/星河 X5/1.json", {"ok": -100, "url": "https://passport.weibo.cn/signin/login?entry=mweibo&r=https%3A%2F%2Fm.weibo.cn%2F"})
     # a short result list, then rate limiting
     pro = [mblog(5107100000000000 + k, t, m, k + 2, n(5 + k), 0, 0) for k, (t, m) in enumerate(
         [("星河Pro的续航这次真的翻车了，早上出门满电中午就没了", 15), ("星河Pro 相机还是一如既往地好", 60 * 50)])]

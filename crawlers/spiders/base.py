@@ -32,8 +32,11 @@ from yuqing.post import parse_time
 log = logging.getLogger("yuqing.crawl")
 _T2S = opencc.OpenCC("t2s")  # topics are written in simplified; posts from 台湾/香港 are not
 
-_LOGIN = re.compile(r"passport\.|/login|/signin|登录|請登錄|请登录", re.I)
-_CAPTCHA = re.compile(r"captcha|验证码|安全验证|verify", re.I)
+_LOGIN = re.compile(r"passport\.|/login|/signin|登录|登錄|sign in", re.I)
+_CAPTCHA = re.compile(r"captcha|验证码|安全验证|驗證", re.I)
+_CAPTCHA_URL = re.compile(r"captcha|/verify|wappass\.baidu|/sorry/", re.I)
+_CAPTCHA_WIDGET = re.compile(r"""(?:id|class)=["'][^"']*(?:captcha|vcode)""", re.I)
+_TITLE = re.compile(r"<title[^>]*>([^<]*)</title>", re.I)
 _JSONP = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.S)
 
 
@@ -138,12 +141,17 @@ class BaseSpider(scrapy.Spider):
             self.fail("download", url, repr(failure.value))
 
     def check_html(self, response) -> bool:
-        """False (and counted) when an HTML page is a login wall or captcha instead of content."""
-        head = response.text[:4000]
-        if _CAPTCHA.search(response.url) or ("captcha" in head.lower() or "验证码" in head):
+        """False (and counted) when an HTML page is a login wall or captcha instead of content.
+        Judged by the URL, the <title> and captcha widgets, not by words anywhere in the page:
+        a forum page has a login box and an article may well mention 验证码."""
+        head = response.text[:6000]
+        title = _TITLE.search(head)
+        title = title.group(1) if title else ""
+        if _CAPTCHA_URL.search(response.url) or _CAPTCHA.search(title) or _CAPTCHA_WIDGET.search(head):
             self.fail("captcha", response.url, "captcha page instead of content")
             return False
-        if _LOGIN.search(response.url) or ("<form" in head and _LOGIN.search(head)):
+        if _LOGIN.search(response.url) or _LOGIN.search(title) or (
+                'type="password"' in head and len(response.text) < 4000):
             self.fail("login_page", response.url, "login page instead of content (is the cookie expired?)")
             return False
         return True

@@ -80,6 +80,10 @@ class WeiboSpider(PcSearch, BaseSpider):
         if not isinstance(data, dict) or "ok" not in data:
             self.fail("format_changed", response.url, "no 'ok' in the search response")
             return
+        if data.get("ok") == -100:  # the API's own "log in first" answer
+            self.fail("login_page", response.url, f"ok=-100, log in at {data.get('url', 'passport.weibo.cn')} "
+                                                  "(is WEIBO_COOKIE set and fresh?)")
+            return
         cards = (data.get("data") or {}).get("cards") or []
         if data.get("ok") != 1 or not cards:
             return  # end of results ("这里还没有内容")
