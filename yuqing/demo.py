@@ -50,6 +50,13 @@ class Steps:
         self.failed.append((step, detail))
         console.print(f"[red]✗[/red] {step}: {detail}", highlight=False)
 
+    def guard(self, step: str, fn, *args):
+        try:
+            return fn(*args)
+        except Exception as e:
+            self.fail(step, f"{type(e).__name__}: {e}")
+            return None
+
 
 def demo_dir(cfg) -> Path:
     return cfg.home_dir / "demo"
@@ -266,11 +273,11 @@ def run_demo(cfg) -> Steps:
         dcfg = demo_config(cfg, replay, hook.url, mail.port)
         store = Store(dcfg.elasticsearch)
         ensure_model(dcfg, steps)
-        crawl(dcfg, replay, store, steps)
-        store.refresh()
-        evaluate_and_deliver(dcfg, store, steps)
-        report(dcfg, store, steps)
-        print_summary(dcfg, store, hook, mail, time.monotonic() - t0)
+        # One step's failure is reported and the rest still run, as in the daemon.
+        steps.guard("crawl", crawl, dcfg, replay, store, steps)
+        steps.guard("alerts", evaluate_and_deliver, dcfg, store, steps)
+        steps.guard("report", report, dcfg, store, steps)
+        steps.guard("summary", print_summary, dcfg, store, hook, mail, time.monotonic() - t0)
     finally:
         if server is not None:
             server.shutdown()
