@@ -24,7 +24,8 @@ def crawl(cfg, spiders: tuple[str, ...], topic: str | None, since: str | None, r
     """Crawl SPIDERS (default: every configured one) into Elasticsearch.
 
     Runs in a child process, so the scheduler can call it again and again. Ends with a summary
-    per spider; exits 1 when a spider produced failures and no items, 2 on bad arguments.
+    per spider; exits 1 when a spider produced failures and nothing else (no item, not even an
+    already-known post), 2 on bad arguments.
     """
     from crawlers.run import configured, run_child
     from crawlers.spiders import SPIDERS
@@ -80,7 +81,7 @@ def print_summary(rows: list[dict]) -> None:
 def print_problems(rows: list[dict]) -> None:
     for r in rows:
         if not r["ok"]:
-            err.print(f"[red]{r['spider']}: failures only, no items[/red]" if not r.get("error")
+            err.print(f"[red]{r['spider']}: failures only: no items and nothing else found[/red]" if not r.get("error")
                       else f"[red]{r['spider']}: {r['error']}[/red]", highlight=False)
         if r["spooled"]:
             err.print(f"{r['spider']}: {r['spooled']} posts spooled (Elasticsearch unreachable); "

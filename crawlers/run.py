@@ -59,7 +59,11 @@ def summarise(name: str, stats: dict, error: str | None = None) -> dict:
     }
     if error:
         row["error"] = error
-    row["ok"] = not error and not (failures and items == 0)
+    # "failures only": something failed and nothing shows the source still works (no item, no
+    # post already known, too old, off-topic or deleted). A quiet incremental run is not a failure.
+    evidence = items + sum(stats.get(f"yuqing/{k}", 0) for k in ("seen", "too_old", "unmatched", "deleted"))
+    row["seen"] = stats.get("yuqing/seen", 0)
+    row["ok"] = not error and not (failures and evidence == 0)
     return row
 
 

@@ -195,6 +195,8 @@ class BaseSpider(scrapy.Spider):
         if query is not None:
             seen = self.since_for(query)
             old = seen is not None and when <= seen
+            if old:
+                self.stats.inc_value("yuqing/seen")  # known from the last crawl: proof the source still works
             self.checkpoints.advance(self.name, query, when)
         topics = self.topics_for(f"{post.get('title') or ''}\n{post.get('text') or ''}", inherit)
         if not topics:

@@ -85,6 +85,7 @@ class GenericSpider(BaseSpider):
                     try:
                         if site_time(got["published_at"], site.date_format) <= seen:
                             reached_old = True  # seen last time: no need to open it again
+                            self.stats.inc_value("yuqing/seen")
                             continue
                     except ValueError:
                         pass
