@@ -61,7 +61,7 @@ class RotateProxy:
     def from_crawler(cls, crawler):
         proxies = crawler.settings.getlist("YUQING_PROXIES")
         if not proxies:
-            raise NotConfigured("no proxies configured")
+            raise NotConfigured  # no message: Scrapy would log it as a warning on every crawl
         return cls(proxies)
 
     def process_request(self, request, spider):
