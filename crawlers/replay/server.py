@@ -88,8 +88,9 @@ def render(body: str, now: datetime, hits: int) -> str:
 
 
 class ReplaySite:
-    def __init__(self, data: Path = DATA, now: datetime | None = None):
+    def __init__(self, data: Path = DATA, now: datetime | None = None, robots: str = "User-agent: *\nAllow: /\n"):
         self.data = data
+        self.robots = robots
         # Fixed at start: repeated crawls of one running site see the same post times, which is
         # what incremental paging (and its tests) need.
         self.now = now or datetime.now(timezone.utc)
@@ -105,7 +106,7 @@ class ReplaySite:
     def answer(self, raw_path: str) -> tuple[int, str, bytes]:
         u = urlsplit(raw_path)
         if u.path == "/robots.txt":
-            return 200, TYPES[".txt"], b"User-agent: *\nAllow: /\n"
+            return 200, TYPES[".txt"], self.robots.encode()
         parts = unquote(u.path).lstrip("/").split("/", 1)
         if len(parts) < 2:
             return 404, TYPES[".txt"], b"replay site: ask for /<host>/<path>\n"

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import opencc
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
 
@@ -133,6 +134,8 @@ class BaseSpider(scrapy.Spider):
             status = failure.value.response.status
             kind = f"http_{status}" if status < 500 else "http_5xx"
             self.fail(kind, url, f"HTTP {status} after retries")
+        elif failure.check(IgnoreRequest):
+            self.fail("robots_txt", url, "forbidden by the site's robots.txt (sources.<name>.obey_robots)")
         elif failure.check(TimeoutError, TCPTimedOutError):
             self.fail("timeout", url, str(failure.value))
         elif failure.check(ConnectionRefusedError, DNSLookupError):
