@@ -246,11 +246,14 @@ def test_daemon_ingest_alert_webhook_once_across_restart(es_node, tmp_path):
         drop(store)
 
 
-def test_daemon_scheduled_crawl_of_replay_site(es_node, tmp_path):
-    """`yuqing crawl` launched by the daemon against the replay site indexes posts; a crawl
-    running at SIGTERM gets one SIGINT (to its process group), Scrapy stops gracefully and keeps
-    its JOBDIR, the daemon exits 0, and after a restart the crawl resumes and finishes."""
+def test_daemon_crawl_index_alert_webhook_across_restarts(es_node, tmp_path):
+    """The acceptance loop: the daemon crawls the replay site (`yuqing crawl` in a child), posts
+    are indexed, the alert job raises the demo data's spike and the outbox delivers it to a real
+    webhook receiver. SIGTERM mid-crawl: one SIGINT to the crawl's process group, Scrapy stops
+    gracefully and keeps its JOBDIR, the daemon exits 0. Restarted twice: the crawl resumes and
+    finishes, nothing ever ran twice at once, and no alert is raised or delivered twice."""
     from yuqing import parts
+    from yuqing.demo_receivers import WebhookReceiver
     from yuqing.store import Store
 
     serve = parts.replay_server()
@@ -264,54 +267,76 @@ def test_daemon_scheduled_crawl_of_replay_site(es_node, tmp_path):
         served = 0
 
         def answer(self, raw_path):
-            time.sleep(0.8)
+            time.sleep(0.4)
             SlowSite.served += 1
             return super().answer(raw_path)
 
     server, url = serve(0, SlowSite())
+    hook = WebhookReceiver(tmp_path / "hook")
     cfg = make_cfg(es_node, tmp_path, sources={"replay": url}, schedule={
-        "crawls": [{"name": "weibo", "spiders": ["weibo"], "topics": ["星河手机"], "every": "2s", "timeout": "5m"}],
-        "alerts": {"every": "3s"}, "spool": {"enabled": False}, "retention": {"enabled": False},
+        "crawls": [{"name": "all", "every": "2s", "timeout": "5m"}],
+        "alerts": {"every": "2s"}, "spool": {"enabled": False}, "retention": {"enabled": False},
         "nlp_refresh": {"enabled": False}, "stop_grace": "60s"})
+    raw = cfg.model_dump(mode="json", exclude={"path"})
+    raw["alerts"]["channels"] = [{"name": "hook", "type": "webhook", "url": hook.url}]
+    from yuqing import config as config_mod
+
+    cfg = config_mod.parse(raw, tmp_path / "config.yaml")
     cfg_file = write_cfg(cfg, tmp_path / "config.yaml")
     history = History(state_dir(cfg) / "history.sqlite")
     log = tmp_path / "daemon.log"
     store = Store(cfg.elasticsearch)
-    jobdir = cfg.home_dir / "jobs" / cfg.elasticsearch.index_prefix / "weibo"
+    jobs = cfg.home_dir / "jobs" / cfg.elasticsearch.index_prefix
 
-    def indexed() -> int:
-        try:
-            store.refresh()
-            return store.count({"term": {"topics": "星河手机"}})
-        except Exception:
-            return 0
+    def crawls(pid=None, done=True):
+        return [r for r in history.runs("crawl:all") if (pid is None or r.daemon_pid == pid)
+                and (not done or r.status != "running")]
 
     try:
         p = start(cfg_file, tmp_path / "home", log)
         try:
-            wait_for(lambda: SlowSite.served >= 4 and history.runs("crawl:weibo")[-1].status == "running",
+            wait_for(lambda: SlowSite.served >= 6 and crawls(done=False) and crawls(done=False)[-1].status == "running",
                      "the first crawl under way", limit=300)
         finally:
             p.send_signal(signal.SIGTERM)
             rc = p.wait(180)
         assert rc == 0, log.read_text()[-3000:]
-        first = history.runs("crawl:weibo")
+        first = crawls()
         assert len(first) == 1 and first[0].status == "interrupted", first
-        assert "weibo: " in first[0].summary and ", shutdown" in first[0].summary, first[0].summary
-        assert any(f.is_file() for f in jobdir.rglob("*")), "the interrupted crawl left no JOBDIR to resume from"
+        assert ", shutdown" in first[0].summary, first[0].summary
+        assert any(f.is_file() for f in jobs.rglob("*")), "the interrupted crawl left no JOBDIR to resume from"
 
         p2 = start(cfg_file, tmp_path / "home", log)
         try:
-            wait_for(lambda: [r for r in finished(history, "crawl:weibo") if r.daemon_pid == p2.pid],
-                     "the resumed crawl", limit=300)
+            wait_for(lambda: crawls(p2.pid) and hook.received, "a finished crawl and the alert at the webhook",
+                     limit=300)
         finally:
             p2.send_signal(signal.SIGTERM)
             assert p2.wait(180) == 0, log.read_text()[-3000:]
-        resumed = [r for r in history.runs("crawl:weibo") if r.daemon_pid == p2.pid][0]
+        resumed = crawls(p2.pid)[0]
         assert resumed.status == "ok" and "finished" in resumed.summary, resumed
-        assert indexed() > 0
-        assert store.breakdown("platform")["platform"].keys() == {"weibo"}
+
+        p3 = start(cfg_file, tmp_path / "home", log)
+        try:
+            wait_for(lambda: crawls(p3.pid) and len([r for r in history.runs("alerts") if r.daemon_pid == p3.pid
+                                                     and r.status == "ok"]) >= 3, "a crawl and checks after restart",
+                     limit=300)
+        finally:
+            p3.send_signal(signal.SIGTERM)
+            assert p3.wait(180) == 0, log.read_text()[-3000:]
+
+        bodies = [json.loads(f.read_text(encoding="utf-8")) for f in hook.received]
+        keys = [b["headers"].get("X-Yuqing-Delivery") for b in bodies]
+        assert len(keys) == len(set(keys)), keys  # every alert delivered once
+        recorded = store.alerts_find(size=100)
+        assert len(bodies) == len(recorded), (len(bodies), [a["title"] for a in recorded])
+        assert {b["body"]["alert"]["topic"] for b in bodies} == {"星河手机"}  # 青禾奶茶 stays calm
+        store.refresh()
+        assert store.count({"term": {"topics": "星河手机"}}) > 0
+        assert len(store.breakdown("platform")["platform"]) >= 3
+        assert {r.daemon_pid for r in history.runs()} == {p.pid, p2.pid, p3.pid}
         assert_no_overlap(history)
     finally:
         server.shutdown()
+        hook.stop()
         drop(store)
