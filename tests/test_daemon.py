@@ -241,6 +241,8 @@ def test_daemon_ingest_alert_webhook_once_across_restart(es_node, tmp_path):
         assert alert["topic"] == "星河手机"
         assert len(store.alerts_find(topic="星河手机")) == 1
         assert_no_overlap(history)
+        lines = [json.loads(x) for x in log.read_text().splitlines() if x.startswith("{")]
+        assert sum(x["msg"].startswith("outbox flushed") for x in lines) == 2  # once per graceful stop
     finally:
         hook.stop()
         drop(store)
