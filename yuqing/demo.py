@@ -70,16 +70,13 @@ def demo_config(cfg, replay: str | None, webhook_url: str, smtp_port: int) -> co
     """
     raw = yaml.safe_load(Path(cfg.path).read_text(encoding="utf-8")) if cfg.path and Path(cfg.path).exists() else {}
     raw = raw or {}
-    es = raw.setdefault("elasticsearch", {})
-    es["index_prefix"] = f"{cfg.elasticsearch.index_prefix}-demo"
+    for section in ("elasticsearch", "sources", "alerts"):
+        raw[section] = raw.get(section) or {}
+    raw["elasticsearch"]["index_prefix"] = f"{cfg.elasticsearch.index_prefix}-demo"
     raw["home"] = str(cfg.home_dir)
-    sources = raw.setdefault("sources", {}) or {}
-    raw["sources"] = sources
     if replay:
-        sources["replay"] = replay
-    alerts = raw.setdefault("alerts", {}) or {}
-    raw["alerts"] = alerts
-    alerts["channels"] = [
+        raw["sources"]["replay"] = replay
+    raw["alerts"]["channels"] = [
         {"name": "demo-webhook", "type": "webhook", "url": webhook_url},
         {"name": "demo-mail", "type": "email", "host": "127.0.0.1", "port": smtp_port, "security": "none",
          "sender": "yuqing-demo@localhost", "to": ["brand-team@localhost"]},
