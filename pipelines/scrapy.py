@@ -4,9 +4,11 @@ Items are fed to the chain as they come; the chain batches NLP and bulk writes i
 flushed when the spider closes. What happened to the items (new, updated, spooled, rejected)
 goes into the crawler stats, where `yuqing crawl`'s summary reads it.
 
-The chain runs on one worker thread of its own, not on the reactor: a bulk write (or the
-client's retries while Elasticsearch is slow) would otherwise stall every download in flight
-until requests time out. One thread keeps the chain's order and needs no locking.
+The chain runs on a worker thread, not on the reactor: a bulk write (or the client's retries
+while Elasticsearch is slow) would otherwise stall every download in flight until requests time
+out. There is one such thread per process, shared by every spider's chain: the NLP stages hold
+models and caches that are not safe to use from two threads at once, and one thread keeps each
+chain's order without locking.
 """
 from __future__ import annotations
 
@@ -18,6 +20,16 @@ from twisted.python.threadpool import ThreadPool
 from pipelines.build import build_pipeline
 
 log = logging.getLogger("yuqing.crawl")
+_pool: ThreadPool | None = None
+
+
+def worker() -> ThreadPool:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPool(minthreads=1, maxthreads=1, name="yuqing-pipeline")
+        _pool.start()
+        reactor.addSystemEventTrigger("during", "shutdown", _pool.stop)
+    return _pool
 
 
 class PostPipeline:
@@ -30,33 +42,30 @@ class PostPipeline:
             cfg = config.load(crawler.settings.get("YUQING_CONFIG"))
         self.cfg = cfg
         self.chain = build_pipeline(cfg, nlp=crawler.settings.get("YUQING_NLP"))
-        self.pool = ThreadPool(minthreads=1, maxthreads=1, name="yuqing-pipeline")
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def open_spider(self, spider):
-        self.pool.start()
-
     def _run(self, f, *args):
-        return threads.deferToThreadPool(reactor, self.pool, f, *args)
+        return threads.deferToThreadPool(reactor, worker(), f, *args)
 
     def process_item(self, item, spider):
         d = self._run(self.chain.feed, item, dict(item).get("url"))
-        d.addCallback(lambda _: self._stats())
+        d.addCallbacks(lambda _: self._stats(), self._broken, errbackArgs=(spider, "storing an item"))
         d.addCallback(lambda _: item)
         return d
 
     def close_spider(self, spider):
         d = self._run(self.chain.close)
-        d.addCallback(self._closed, spider)
-        d.addBoth(self._stop)
+        d.addCallbacks(self._closed, self._broken, callbackArgs=(spider,), errbackArgs=(spider, "the last batch"))
         return d
 
-    def _stop(self, result):
-        self.pool.stop()
-        return result
+    def _broken(self, failure, spider, what: str) -> None:
+        """A bug or an outage in a stage must show in the summary, not vanish with the items."""
+        self.crawler.stats.inc_value("yuqing/failures/pipeline_error")
+        log.error("pipeline failed on %s: %s", what, failure.getTraceback(),
+                  extra={"yq_spider": spider.name, "yq_kind": "pipeline_error"})
 
     def _closed(self, report, spider):
         self._stats()
