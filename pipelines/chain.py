@@ -68,6 +68,8 @@ class Pipeline:
         try:
             for stage in self.stages:
                 post = stage.process(post)
+                if post is None:  # dropped: later stages must not see it
+                    break
         except Rejected as e:
             self.report.rejected.append((ref, e.reason))
             return None

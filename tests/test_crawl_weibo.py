@@ -107,6 +107,7 @@ def test_pc_search_splits_full_slices(cli, cfg_file, tmp_path, replay, store):  
     # a split slice is fetched again in halves, so some posts come twice; the store keeps one each
     assert row["new"] == 40 and row["items"] == 40 + row["duplicates"] and row["unmatched"] >= 1  # 星河战队
     assert set(row["failures"]) == {"login_page"}  # 星河X5: the visitor page, once per slice
+    assert row["duplicates"] > 0
     store.refresh()
     spike = store.es.count(index=store.posts_pattern, query={"range": {
         "published_at": {"gte": (NOW - timedelta(hours=5)).isoformat()}}})["count"]
