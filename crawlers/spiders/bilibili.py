@@ -4,8 +4,9 @@ Expected formats (bilibili-API-collect docs and captured bodies, 2020-2026):
 - search: `GET /x/web-interface/search/type?search_type=video&keyword=<kw>&page=N&order=pubdate`
   → `{"code":0,"data":{"page","pagesize","numPages","result":[{aid, bvid, title (with
   <em class="keyword">), description, author, mid, play, review (comments), favorites, like
-  (2023+), pubdate (ts), arcurl}]}}`. The live site moved to `/wbi/search/type` with a signature;
-  the unsigned path still answers for light use.
+  (2023+), pubdate (ts), arcurl}]}}`. The web client now calls `/wbi/search/type` with a WBI
+  signature; this spider calls the unsigned path, and when the platform insists on the signature
+  the answers (-412/-352) are counted as `blocked`, so the summary shows it.
 - replies: `GET /x/v2/reply?type=1&oid=<aid>&pn=N&ps=20&sort=0` → `data.page.{num,size,count}`,
   `data.replies[]` {rpid, ctime, like, rcount, content.message (emotes inline as "[大哭]"),
   member.{mid,uname}, reply_control.location (2023+), replies[] (≤3 sub-reply previews)}.
