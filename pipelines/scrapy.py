@@ -21,6 +21,7 @@ from pipelines.build import build_pipeline
 
 log = logging.getLogger("yuqing.crawl")
 _pool: ThreadPool | None = None
+HAND_OFF = 50  # items per hop to the worker thread
 
 
 def worker() -> ThreadPool:
@@ -42,6 +43,7 @@ class PostPipeline:
             cfg = config.load(crawler.settings.get("YUQING_CONFIG"))
         self.cfg = cfg
         self.chain = build_pipeline(cfg, nlp=crawler.settings.get("YUQING_NLP"))
+        self.buffer: list = []
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -51,13 +53,25 @@ class PostPipeline:
         return threads.deferToThreadPool(reactor, worker(), f, *args)
 
     def process_item(self, item, spider):
-        d = self._run(self.chain.feed, item, dict(item).get("url"))
-        d.addCallbacks(lambda _: self._stats(), self._broken, errbackArgs=(spider, "storing an item"))
+        """Items are handed to the worker in small groups (one thread hop per group, not per item);
+        the item that completes a group waits for it, so a slow store slows the crawl down
+        instead of piling items up in memory."""
+        self.buffer.append(item)
+        if len(self.buffer) < HAND_OFF:
+            return item
+        group, self.buffer = self.buffer, []
+        d = self._run(self._feed, group)
+        d.addCallbacks(lambda _: self._stats(), self._broken, errbackArgs=(spider, f"{len(group)} items"))
         d.addCallback(lambda _: item)
         return d
 
+    def _feed(self, group: list) -> None:
+        for item in group:
+            self.chain.feed(item, dict(item).get("url"))
+
     def close_spider(self, spider):
-        d = self._run(self.chain.close)
+        group, self.buffer = self.buffer, []
+        d = self._run(lambda: (self._feed(group), self.chain.close())[1])
         d.addCallbacks(self._closed, self._broken, callbackArgs=(spider,), errbackArgs=(spider, "the last batch"))
         return d
 

@@ -176,8 +176,11 @@ class BaseSpider(scrapy.Spider):
 
     # -- posts --------------------------------------------------------------------------------
     def topics_for(self, text: str, inherit: list[str] | tuple = ()) -> list[str]:
-        simplified = _T2S.convert(text)
-        own = [t.name for t in self.topics if t.matches(text) or t.matches(simplified)]
+        own = [t.name for t in self.topics if t.matches(text)]
+        if len(own) < len(self.topics):  # converting is the slow part: only for topics still unmatched
+            simplified = _T2S.convert(text)
+            if simplified != text:
+                own += [t.name for t in self.topics if t.name not in own and t.matches(simplified)]
         return sorted(set(own) | set(inherit))
 
     def since_for(self, query: str) -> datetime | None:
