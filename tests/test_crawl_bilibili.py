@@ -48,6 +48,17 @@ def test_bilibili_videos_and_replies(cli, store):
     qinghe = store.es.count(index=store.posts_pattern, query={"term": {"topics": "青禾奶茶"}})["count"]
     assert qinghe == 3 + 6 + 2 + 2  # 3 videos, 8 replies and a sub-reply under the first of each
 
+    # again: the first search page already holds known videos, so page 2 is not asked for
+    likes = v["likes"]
+    code, rows, log = crawl(cli, "bilibili")
+    assert code == 0, log
+    again = rows[0]
+    assert again["new"] == 0 and again["updated"] == again["items"] > 0 and again["seen"] > 0
+    assert again["requests"] < row["requests"]
+    store.refresh()
+    assert store.count() == row["new"]
+    assert by_id(store, f"bilibili:{SPIKE_VIDEO}")["likes"] > likes  # counters refreshed
+
 
 def test_elasticsearch_down_spools_everything(cli, es_node, tmp_path, replay):  # noqa: F811
     from pipelines.build import spool_for
