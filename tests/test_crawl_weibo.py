@@ -138,3 +138,22 @@ def test_since_and_topic_limit_the_crawl(cli, es_node, tmp_path, store):
     assert rows[0]["requests"] < 12  # paging stopped at the first older post
     store.refresh()
     assert store.breakdown("topics")["topics"] == {"星河手机": 7}
+
+
+def test_weibo_date_forms():
+    from crawlers.spiders.weibo import weibo_time
+    from crawlers.spiders.weibo_pc import pc_time
+    from yuqing.post import SHANGHAI, parse_time
+
+    now = datetime(2026, 11, 20, 14, 0, tzinfo=SHANGHAI)
+    assert weibo_time("刚刚", now) == now
+    assert weibo_time("5分钟前", now) == now - timedelta(minutes=5)
+    assert weibo_time("2小时前", now) == now - timedelta(hours=2)
+    assert weibo_time("昨天 23:10", now) == datetime(2026, 11, 19, 23, 10, tzinfo=SHANGHAI)
+    assert weibo_time("06-27", now) == datetime(2026, 6, 27, tzinfo=SHANGHAI)
+    assert parse_time(weibo_time("Tue Jun 08 09:35:04 +0800 2021", now)).isoformat() == "2021-06-08T01:35:04+00:00"
+    assert pc_time("11月20日 13:45", now) == datetime(2026, 11, 20, 13, 45, tzinfo=SHANGHAI)
+    assert pc_time("2023年01月02日 08:05", now) == datetime(2023, 1, 2, 8, 5, tzinfo=SHANGHAI)
+    assert pc_time("今天 09:30", now) == datetime(2026, 11, 20, 9, 30, tzinfo=SHANGHAI)
+    with pytest.raises(ValueError):
+        weibo_time("上个月", now)
