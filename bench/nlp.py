@@ -52,7 +52,7 @@ def bench_nlp(cfg, console, n_posts: int = 20000, **_) -> dict:
     from nlp.sentiment import Scorer, ensure_model
 
     d = ensure_model(cfg)
-    n = min(n_posts, 1000)
+    n = min(n_posts, 512)
     texts, labels = sixty_char_posts(n)
     out: dict = {"posts": len(texts), "chars_per_post": CHARS, "threads": torch.get_num_threads(),
                  "batch_size": cfg.nlp.batch_size, "goal_cpu_posts_per_s": 500}

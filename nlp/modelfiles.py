@@ -8,6 +8,7 @@ interrupted build is redone rather than half-loaded.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -30,7 +31,11 @@ def read_manifest(path: Path = MANIFEST) -> dict:
     if not path.is_file():
         raise ModelError(f"{path} is missing: the fine-tuned weights were never trained here; "
                          "run `yuqing model train` (or restore nlp/data/ from git)")
-    return json.loads(path.read_text(encoding="utf-8"))
+    raw = path.read_bytes()
+    manifest = json.loads(raw.decode("utf-8"))
+    # The cache is stamped with the whole manifest, so a recalibrated band also rebuilds it.
+    manifest["stamp"] = hashlib.sha256(raw).hexdigest()
+    return manifest
 
 
 def model_dir(cfg, manifest: dict | None = None) -> Path:
@@ -40,7 +45,7 @@ def model_dir(cfg, manifest: dict | None = None) -> Path:
 
 def is_ready(d: Path, manifest: dict) -> bool:
     r = d / READY
-    return r.is_file() and r.read_text().strip() == manifest["sha256"]
+    return r.is_file() and r.read_text().strip() == manifest["stamp"]
 
 
 def ensure_model(cfg, manifest_path: Path = MANIFEST, echo=lambda msg: None) -> Path:
@@ -100,9 +105,9 @@ def build(dest: Path, manifest_path: Path = MANIFEST) -> None:
         save_file({k: np.ascontiguousarray(v) for k, v in state.items()}, str(tmp / "model.safetensors"))
         (tmp / "config.json").write_text(json.dumps(config, indent=1))
         shutil.copyfile(tok, tmp / "tokenizer.json")
-        meta = {k: v for k, v in manifest.items() if k not in ("metrics",)}
+        meta = {k: v for k, v in manifest.items() if k != "stamp"}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False))
-        (tmp / READY).write_text(manifest["sha256"])
+        (tmp / READY).write_text(manifest["stamp"])
         if dest.exists():
             shutil.rmtree(dest)
         tmp.rename(dest)

@@ -7,8 +7,8 @@ sure each span is. Text without any letter or digit (empty, emoji, punctuation) 
 the model was trained on and is neutral by rule.
 
 sentiment = P(positive) - P(negative) in [-1, 1]; inside the neutral band (calibrated on the
-validation split, see nlp/train.py) the label is "neutral". Confidence is the probability of the
-chosen polarity, or for neutral 1 - |sentiment| / band (1 at exactly 0).
+validation split after temperature scaling, see nlp/train.py) the label is "neutral". Confidence
+is the (calibrated) probability of the chosen polarity, or for neutral 1 - |sentiment| / band.
 """
 from __future__ import annotations
 
@@ -65,6 +65,7 @@ class Scorer:
         self.device = device
         self.batch_size = batch_size
         self.band = float(meta.get("neutral_band", 0.3) if neutral_band is None else neutral_band)
+        self.temperature = float(meta.get("temperature", 1.0))
 
     @classmethod
     def load(cls, cfg, quantize: str | None = None) -> "Scorer":
@@ -109,7 +110,7 @@ class Scorer:
         for s in range(0, len(order), self.batch_size):
             idx = order[s:s + self.batch_size]
             x, mask = net.pad([ids[i] for i in idx])
-            logits = self.model(x.to(self.device), mask.to(self.device)).float()
+            logits = self.model(x.to(self.device), mask.to(self.device)).float() / self.temperature
             p = torch.softmax(logits, -1).cpu().numpy()
             out[idx] = p[:, 1] - p[:, 0]
         return out

@@ -75,15 +75,38 @@ def top_probs(model, feats, start: int, batch: int = 128) -> np.ndarray:
     return probs
 
 
-def neutral_band(scores: np.ndarray, labels: np.ndarray, floor: float = 0.75) -> float:
-    """Widest |score| band inside which the model is right less than `floor` of the time on
-    validation data: there it is close to guessing, so such texts are better called neutral."""
-    best = 0.0
-    for t in np.arange(0.05, 0.95, 0.025):
-        inside = np.abs(scores) < t
-        if inside.sum() >= 20 and ((scores[inside] > 0) == (labels[inside] == 1)).mean() < floor:
-            best = float(t)
-    return round(best, 3)
+def temperature(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Temperature scaling (one scalar fitted on validation data by NLL): fine-tuned classifiers
+    are over-confident, and confidence and |sentiment| should mean what they say."""
+    z = 2 * np.arctanh(np.clip(scores, -0.999999, 0.999999))  # logit(pos) - logit(neg)
+    y = labels.astype(np.float64)
+
+    def nll(t: float) -> float:
+        q = 1 / (1 + np.exp(-z / t))
+        return float(-np.mean(y * np.log(q + 1e-12) + (1 - y) * np.log(1 - q + 1e-12)))
+
+    return float(min(np.arange(0.5, 8.0, 0.05), key=nll).round(2))
+
+
+def rescale(scores: np.ndarray, t: float) -> np.ndarray:
+    return np.tanh(np.arctanh(np.clip(scores, -0.999999, 0.999999)) / t)
+
+
+def neutral_band(scores: np.ndarray, labels: np.ndarray, floor: float = 0.7, width: float = 0.1) -> float:
+    """Upper edge of the highest |score| bin in which the model is right less than `floor` of
+    the time on validation data: below it the model is close to guessing, so call it neutral."""
+    a, ok = np.abs(scores), (scores > 0) == (labels == 1)
+    band = 0.0
+    for lo in np.arange(0.0, 1.0, width):
+        m = (a >= lo) & (a < lo + width)
+        if m.sum() >= 10 and ok[m].mean() < floor:
+            band = float(lo + width)
+    return round(min(band, 0.95), 3)
+
+
+def calibrate(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    t = temperature(scores, labels)
+    return t, neutral_band(rescale(scores, t), labels)
 
 
 def train(out_dir: Path = modelfiles.DATA, top: int = 4, max_length: int = 96, epochs: int = 3,
@@ -163,10 +186,10 @@ def train(out_dir: Path = modelfiles.DATA, top: int = 4, max_length: int = 96, e
                                                           for i in range(start, nl))}
         if stopped != "epochs done":
             break
-    band = neutral_band(best.pop("val_scores"), yval)
+    temp, band = calibrate(best.pop("val_scores"), yval)
     return save(out_dir, best_state, {
         "top_layers": list(range(start, nl)), "max_length": max_length, "prefix": net.PREFIX,
-        "neutral_band": band, "labels": ["negative", "positive"],
+        "temperature": temp, "neutral_band": band, "labels": ["negative", "positive"],
         "train": {"seed": seed, "split": "nlp/data.py review_split (80/10/10)", "epochs": epochs,
                   "batch": batch, "lr": lr, "head_lr": head_lr, "minutes_budget": minutes, "stopped": stopped,
                   "train_texts": len(train_set), "val_texts": len(val_set), "seconds": round(time.time() - t0),

