@@ -120,3 +120,26 @@ def test_bad_pseudonym_key_is_a_clear_error(cli):
     assert r.returncode == 2
     assert "YUQING_PSEUDO_KEY" in r.stderr and "too short" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_concurrent_writers_creating_one_month_index(cfg, store):
+    """Several writers hit a month index at the moment it is created (daemon + crawl): each post is
+    stored once and no writer fails on the new index's shard not being active yet."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from yuqing.store import Store
+
+    def write(k: int):
+        s = Store(cfg.elasticsearch)
+        posts = [Post(platform="weibo", post_id=f"c{k}-{i}", text="星河手机", published_at="2026-03-0%dT10:00:00Z" % (i % 9 + 1))
+                 for i in range(50)]
+        shared = [Post(platform="weibo", post_id=f"shared-{i}", text="同一条", published_at="2026-03-05T10:00:00Z")
+                  for i in range(20)]
+        return s.upsert(posts + shared)
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(write, range(4)))
+    assert all(not r.errors and not r.unwritten for r in results)
+    assert sum(r.created for r in results) == 4 * 50 + 20
+    store.refresh()
+    assert store.count() == 220

@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 from elasticsearch import ApiError, ConnectionError as ESConnectionError, Elasticsearch, NotFoundError
 from elasticsearch import TransportError, helpers
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from yuqing.config import ElasticsearchConfig
 from yuqing.post import Post, es_fields
@@ -23,6 +24,10 @@ from yuqing.store_nlp import NlpDocs
 from yuqing.store_state import StateDocs
 
 log = logging.getLogger(__name__)
+
+
+def _transient(e: BaseException) -> bool:
+    return isinstance(e, ApiError) and e.meta.status in (429, 503)
 
 
 class StoreUnavailable(Exception):
@@ -123,9 +128,20 @@ class Store(PostQueries, StateDocs, PrivacyDocs, ReportQueries, NlpDocs):
 
     # -- writes -------------------------------------------------------------------------
     def _existing(self, ids: list[str]) -> dict[str, str]:
-        """doc_id -> index for documents already searchable under the alias."""
+        """doc_id -> index for documents already searchable under the alias.
+
+        A month index created a moment ago (by another writer) answers 503 until its shard is
+        active; that is retried briefly rather than taken as "no such post", which could duplicate.
+        """
         if not ids:
             return {}
+        for attempt in Retrying(retry=retry_if_exception(_transient), wait=wait_exponential(multiplier=0.2, max=3),
+                                stop=stop_after_delay(20), reraise=True):
+            with attempt:
+                return self._existing_once(ids)
+        return {}  # unreachable: Retrying re-raises
+
+    def _existing_once(self, ids: list[str]) -> dict[str, str]:
         r = self.es.search(index=self.posts_pattern, query={"ids": {"values": ids}}, source=False,
                            size=len(ids), track_total_hits=False, ignore_unavailable=True, allow_no_indices=True,
                            filter_path="hits.hits._id,hits.hits._index")
