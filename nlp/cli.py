@@ -58,7 +58,7 @@ def train_cmd(cfg, top: int, epochs: int, minutes: float, max_length: int, out: 
 @model.command("eval")
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
 @click.option("--no-snownlp", is_flag=True, help="skip the SnowNLP rows")
-@click.option("--quantize", type=click.Choice(["none", "int8"]), default=None, help="override nlp.quantize")
+@click.option("--quantize", type=click.Choice(["auto", "none", "int8"]), default=None, help="override nlp.quantize")
 @config_option
 def eval_cmd(cfg, as_json: bool, no_snownlp: bool, quantize: str | None) -> None:
     """Accuracy and macro-F1 on the held-out reviews and the hand-labelled posts, next to SnowNLP."""

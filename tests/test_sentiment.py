@@ -144,3 +144,10 @@ def test_cuda_without_gpu_is_a_clear_error(nlp_cfg):
     cfg = nlp_cfg.model_copy(update={"nlp": nlp_cfg.nlp.model_copy(update={"device": "cuda"})})
     with pytest.raises(ModelError, match="no CUDA device"):
         Scorer.load(cfg)
+
+
+def test_fp32_and_default_int8_agree_on_clear_cases(scorer, nlp_cfg):
+    assert nlp_cfg.nlp.quantize == "auto"  # -> int8 on CPU: the fixture's scorer
+    fp32 = Scorer.load(nlp_cfg, quantize="none")
+    texts = ["质量非常好，物流也快，很满意", "垃圾产品，浪费钱", "不好用，不推荐购买", ""]
+    assert [r[1] for r in fp32.predict(texts)] == [r[1] for r in scorer.predict(texts)]
