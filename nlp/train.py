@@ -109,8 +109,8 @@ def calibrate(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     return t, neutral_band(rescale(scores, t), labels)
 
 
-def train(out_dir: Path = modelfiles.DATA, top: int = 4, max_length: int = 96, epochs: int = 3,
-          batch: int = 32, lr: float = 1e-4, head_lr: float = 2e-3, minutes: float = 45.0,
+def train(out_dir: Path = modelfiles.DATA, top: int = 6, max_length: int = 96, epochs: int = 4,
+          batch: int = 32, lr: float = 1e-4, head_lr: float = 2e-3, minutes: float = 50.0,
           seed: int = data.SEED, threads: int | None = None, limit: int | None = None, echo=print) -> dict:
     convert.env_offline()
     if threads:
