@@ -139,7 +139,7 @@ def test_concurrent_writers_creating_one_month_index(cfg, store):
 
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(write, range(4)))
-    assert all(not r.errors and not r.unwritten for r in results)
+    assert all(not r.errors and not r.unwritten for r in results), [r.errors[:2] for r in results]
     assert sum(r.created for r in results) == 4 * 50 + 20
     store.refresh()
     assert store.count() == 220

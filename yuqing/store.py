@@ -169,7 +169,8 @@ class Store(PostQueries, StateDocs, PrivacyDocs, ReportQueries, NlpDocs):
         def actions(items: Iterable[tuple[str, Post]]):
             for doc_id, p in items:
                 if doc_id in found:
-                    yield {"_op_type": "update", "_index": found[doc_id], "_id": doc_id, "doc": p.to_doc()}
+                    yield {"_op_type": "update", "_index": found[doc_id], "_id": doc_id, "doc": p.to_doc(),
+                           "retry_on_conflict": 3}  # two crawlers updating one post's counters
                 else:
                     yield {"_op_type": "create", "_index": self.index_for(p), "_id": doc_id, "_source": p.to_doc()}
 
@@ -195,8 +196,8 @@ class Store(PostQueries, StateDocs, PrivacyDocs, ReportQueries, NlpDocs):
                     reason = err.get("reason", str(err)) if isinstance(err, dict) else str(err)
                     res.errors.append((doc_id, f"{err.get('type', 'error') if isinstance(err, dict) else 'error'}: {reason}"))
             if conflicts:
-                upd = [{"_op_type": "update", "_index": self.index_for(by_id[i]), "_id": i, "doc": by_id[i].to_doc()}
-                       for i in conflicts]
+                upd = [{"_op_type": "update", "_index": self.index_for(by_id[i]), "_id": i, "doc": by_id[i].to_doc(),
+                        "retry_on_conflict": 3} for i in conflicts]
                 for ok, item in helpers.streaming_bulk(self.es, upd, chunk_size=self.cfg.bulk_chunk,
                                                        max_retries=self.cfg.max_retries, raise_on_error=False):
                     info = next(iter(item.values()))

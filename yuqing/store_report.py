@@ -103,6 +103,8 @@ class ReportQueries:
         if topics:
             f.append({"terms": {"topic": topics}})
         try:
+            # Alerts are recorded by another process moments before a report may be asked for.
+            self.es.indices.refresh(index=self.alerts_index, ignore_unavailable=True, allow_no_indices=True)
             r = self.es.search(index=self.alerts_index, size=size, query={"bool": {"filter": f}},
                                sort=[{"fired_at": "asc"}], ignore_unavailable=True, allow_no_indices=True)
         except Exception as e:  # an alerts index without fired_at mapped yet: nothing to report
