@@ -36,6 +36,16 @@ def drop(store) -> None:
     store.es.indices.delete(index=f"{store.cfg.index_prefix}-outbox*", ignore_unavailable=True, allow_no_indices=True)
 
 
+def with_webhook(cfg, url: str, tmp_path: Path):
+    """The config plus one generic webhook channel to a loopback receiver, written for the daemon."""
+    from yuqing import config as config_mod
+
+    raw = cfg.model_dump(mode="json", exclude={"path"})
+    raw["alerts"]["channels"] = [{"name": "hook", "type": "webhook", "url": url}]
+    cfg = config_mod.parse(raw, tmp_path / "config.yaml")
+    return cfg, write_cfg(cfg, tmp_path / "config.yaml")
+
+
 def wait_for(pred, what: str, limit: float = 90):
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -212,12 +222,7 @@ def test_daemon_ingest_alert_webhook_once_across_restart(es_node, tmp_path):
         "crawls": [], "commands": [{"name": "ingest", "args": ["ingest", "--no-nlp", str(posts)], "every": "2s"}],
         "alerts": {"every": "2s"}, "spool": {"enabled": False}, "retention": {"enabled": False},
         "nlp_refresh": {"enabled": False}})
-    raw = cfg.model_dump(mode="json", exclude={"path"})
-    raw["alerts"]["channels"] = [{"name": "hook", "type": "webhook", "url": hook.url}]
-    from yuqing import config as config_mod
-
-    cfg = config_mod.parse(raw, tmp_path / "config.yaml")
-    cfg_file = write_cfg(cfg, tmp_path / "config.yaml")
+    cfg, cfg_file = with_webhook(cfg, hook.url, tmp_path)
     history = History(state_dir(cfg) / "history.sqlite")
     log = tmp_path / "daemon.log"
     store = Store(cfg.elasticsearch)
@@ -279,12 +284,7 @@ def test_daemon_crawl_index_alert_webhook_across_restarts(es_node, tmp_path):
         "crawls": [{"name": "all", "every": "2s", "timeout": "5m"}],
         "alerts": {"every": "2s"}, "spool": {"enabled": False}, "retention": {"enabled": False},
         "nlp_refresh": {"enabled": False}, "stop_grace": "60s"})
-    raw = cfg.model_dump(mode="json", exclude={"path"})
-    raw["alerts"]["channels"] = [{"name": "hook", "type": "webhook", "url": hook.url}]
-    from yuqing import config as config_mod
-
-    cfg = config_mod.parse(raw, tmp_path / "config.yaml")
-    cfg_file = write_cfg(cfg, tmp_path / "config.yaml")
+    cfg, cfg_file = with_webhook(cfg, hook.url, tmp_path)
     history = History(state_dir(cfg) / "history.sqlite")
     log = tmp_path / "daemon.log"
     store = Store(cfg.elasticsearch)
