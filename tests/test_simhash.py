@@ -203,6 +203,9 @@ def test_ingest_with_nlp_links_a_campaign_across_runs(cli, cfg, cfg_file, store,
     r = cli("ingest", lines([("1", TEMPLATE, 0), ("2", CAMPAIGN[3], 1), ("3", UNRELATED[0], 2)]))
     assert r.returncode == 0, r.stderr
     assert "nlp.sentiment: false" in r.stderr
+    # Earlier copies are found by search, which sees writes after the next refresh (≤ 1 s); real runs
+    # are minutes apart, this test's two processes are not.
+    store.refresh()
     r = cli("ingest", lines([("4", CAMPAIGN[1], 10), ("5", CAMPAIGN[5], 11)]))
     assert r.returncode == 0, r.stderr
     store.refresh()
