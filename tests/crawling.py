@@ -42,3 +42,10 @@ def crawl(cli, *args: str, config=None) -> tuple[int, list[dict], str]:
 def other_config(es_url, tmp_path, name: str, **over):
     cfg = make_cfg(es_url, tmp_path, **over)
     return cfg, write_cfg(cfg, tmp_path / name)
+
+
+def by_id(store, doc_id: str) -> dict:
+    """The stored source of one post, wherever its month index is."""
+    hits = store.es.search(index=store.posts_pattern, query={"ids": {"values": [doc_id]}})["hits"]["hits"]
+    assert hits, f"{doc_id} not indexed"
+    return hits[0]["_source"]

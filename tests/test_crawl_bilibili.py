@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.conftest import make_cfg
-from tests.crawling import NOW, crawl, replay, sources  # noqa: F401  (fixture)
+from tests.crawling import NOW, by_id, crawl, replay, sources  # noqa: F401  (fixture)
 
 SPIKE_VIDEO = "av113500000000000"
 
@@ -14,12 +14,6 @@ SPIKE_VIDEO = "av113500000000000"
 @pytest.fixture
 def cfg(es_node, tmp_path, replay):  # noqa: F811
     return make_cfg(es_node, tmp_path, nlp={"enabled": False}, sources=sources(replay))
-
-
-def by_id(store, doc_id: str) -> dict:
-    hits = store.es.search(index=store.posts_pattern, query={"ids": {"values": [doc_id]}})["hits"]["hits"]
-    assert hits, f"{doc_id} not indexed"
-    return hits[0]["_source"]
 
 
 def test_bilibili_videos_and_replies(cli, store):

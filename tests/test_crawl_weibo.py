@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from tests.conftest import make_cfg
-from tests.crawling import NOW, crawl, other_config, replay, sources  # noqa: F401  (fixture)
+from tests.crawling import NOW, by_id, crawl, other_config, replay, sources  # noqa: F401  (fixture)
 
 FIRST = "5107000000007331"  # newest complaint, 12 minutes before NOW
 FORMATTED_LIKES = "5107000000029324"  # attitudes_count "1.2万"
@@ -22,9 +22,7 @@ def cfg(es_node, tmp_path, replay):  # noqa: F811
 
 
 def doc(store, post_id: str) -> dict:
-    hits = store.es.search(index=store.posts_pattern, query={"ids": {"values": [f"weibo:{post_id}"]}})["hits"]["hits"]
-    assert hits, f"weibo:{post_id} not indexed"
-    return hits[0]["_source"]
+    return by_id(store, f"weibo:{post_id}")
 
 
 def test_weibo_end_to_end_and_recrawl(cli, store):
