@@ -17,6 +17,14 @@ from pathlib import Path
 from yuqing.post import Post
 
 
+def _count_lines(files: list[Path]) -> int:
+    n = 0
+    for f in files:
+        with f.open("rb") as fh:
+            n += sum(1 for _ in fh)
+    return n
+
+
 @dataclass
 class DrainResult:
     files: int = 0
@@ -51,11 +59,7 @@ class Spool:
         return sorted(self.dir.glob("posts-*.jsonl"))
 
     def backlog(self) -> int:
-        n = 0
-        for f in self.files():
-            with f.open("rb") as fh:
-                n += sum(1 for _ in fh)
-        return n
+        return _count_lines(self.files())
 
     def drain(self, store) -> DrainResult:
         """Write spooled posts to the store. Stops at the first file the store cannot take."""
@@ -68,7 +72,7 @@ class Spool:
             try:
                 r = store.upsert(posts)
             except StoreUnavailable:
-                res.left = sum(1 for g in files[i:] for _ in g.open("rb"))
+                res.left = _count_lines(files[i:])
                 raise
             res.created += r.created
             res.updated += r.updated
@@ -77,7 +81,7 @@ class Spool:
                 # Keep only what is still owed, then stop: the node is going away.
                 self.put(r.unwritten)
                 f.unlink()
-                res.left = len(r.unwritten) + sum(1 for g in files[i + 1:] for _ in g.open("rb"))
+                res.left = len(r.unwritten) + _count_lines(files[i + 1:])
                 return res
             if r.errors:
                 # Documents the server refused (mapping errors) will not succeed on retry:
