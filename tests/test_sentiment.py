@@ -45,9 +45,48 @@ def test_model_builds_offline_into_home_and_is_reused(scorer, nlp_cfg):
 
 
 def test_fine_tuned_weights_are_small_and_match_their_checksum():
-    manifest, weights = modelfiles.verified_weights()
-    assert weights.stat().st_size <= 30 * 1024 * 1024
-    assert manifest["top_layers"] and 0 < manifest["neutral_band"] < 1
+    total = 0
+    for path in (modelfiles.MANIFEST, modelfiles.TEACHER):
+        manifest, weights = modelfiles.verified_weights(path)
+        total += weights.stat().st_size
+        assert manifest["top_layers"] and 0 < manifest["neutral_band"] < 1
+    assert total <= 30 * 1024 * 1024  # what git carries for the model, teacher included
+
+
+def test_shipped_model_is_the_smaller_student_and_runs_on_onnx_runtime(scorer, nlp_cfg):
+    from nlp import ortmodel
+
+    student, teacher = modelfiles.read_manifest(), modelfiles.read_manifest(modelfiles.TEACHER)
+    assert student["layers"] < teacher["layers"] == 12
+    assert student["train"]["teacher_sha256"] == teacher["sha256"]
+    d = modelfiles.model_dir(nlp_cfg)
+    assert json.loads((d / "config.json").read_text())["num_hidden_layers"] == student["layers"]
+    assert (d / ortmodel.INT8).is_file()
+    assert isinstance(scorer.model, ortmodel.OrtModel)  # auto on CPU
+
+
+def test_int8_packing_round_trips_within_half_a_step():
+    import numpy as np
+    import torch
+
+    from nlp.train import pack
+
+    g = torch.Generator().manual_seed(1)
+    w = torch.randn(64, 32, generator=g)
+    w[3, 5] = 40.0  # an outlier only costs its own row precision
+    state = {"bert.encoder.layer.0.output.dense.weight": w, "bert.encoder.layer.0.output.dense.bias": torch.randn(64),
+             "head.weight": torch.randn(2, 64)}
+    packed = pack(state)
+    assert packed["bert.encoder.layer.0.output.dense.weight"].dtype == torch.int8
+    assert packed["bert.encoder.layer.0.output.dense.bias"].dtype == torch.float16
+    assert packed["head.weight"].dtype == torch.float32
+    back = modelfiles.dequantize({k: v.numpy() for k, v in packed.items()})
+    assert set(back) == set(state)
+    step = packed["bert.encoder.layer.0.output.dense.weight" + modelfiles.SCALE].numpy()[:, None]
+    err = np.abs(back["bert.encoder.layer.0.output.dense.weight"] - w.numpy())
+    assert (err <= step / 2 + 1e-6).all()
+    assert err[0].max() < 0.05 and err[3].max() > err[0].max()
+    np.testing.assert_array_equal(back["head.weight"], state["head.weight"].numpy())
 
 
 @pytest.mark.parametrize("text", [
@@ -146,8 +185,40 @@ def test_cuda_without_gpu_is_a_clear_error(nlp_cfg):
         Scorer.load(cfg)
 
 
-def test_fp32_and_default_int8_agree_on_clear_cases(scorer, nlp_cfg):
+def test_every_runtime_agrees_on_clear_cases(scorer, nlp_cfg):
+    import numpy as np
+
     assert nlp_cfg.nlp.quantize == "auto"  # -> int8 on CPU: the fixture's scorer
+    texts = ["质量非常好，物流也快，很满意", "垃圾产品，浪费钱", "不好用，不推荐购买", "", "客服态度很差，等了一个小时没人管"]
     fp32 = Scorer.load(nlp_cfg, quantize="none")
-    texts = ["质量非常好，物流也快，很满意", "垃圾产品，浪费钱", "不好用，不推荐购买", ""]
-    assert [r[1] for r in fp32.predict(texts)] == [r[1] for r in scorer.predict(texts)]
+    torch_int8 = Scorer.load(nlp_cfg, runtime="torch")
+    ref = fp32.predict(texts)
+    for other in (scorer, torch_int8):
+        got = other.predict(texts)
+        assert [r[1] for r in got] == [r[1] for r in ref]
+        assert np.allclose([r[0] for r in got], [r[0] for r in ref], atol=0.15)
+
+
+def test_onnx_runtime_misuse_is_a_clear_error(nlp_cfg, tmp_path):
+    with pytest.raises(ModelError, match="runtime: onnx runs the int8 model on CPU only"):
+        Scorer.load(nlp_cfg, quantize="none", runtime="onnx")
+    d = tmp_path / "m"
+    shutil.copytree(modelfiles.model_dir(nlp_cfg), d, ignore=shutil.ignore_patterns("*.onnx"))
+    with pytest.raises(ModelError, match="model build --force"):
+        Scorer.from_dir(d, quantize="int8", runtime="onnx")
+
+
+def test_student_training_reproduces_a_loadable_model(scorer, nlp_cfg, tmp_path):
+    """A tiny run of the real training code (2-layer student, 64 texts): manifest, packed weights
+    and distillation bookkeeping are what `yuqing model build` and the scorer expect."""
+    from nlp import train
+
+    teacher = modelfiles.ensure_model(nlp_cfg, modelfiles.TEACHER)
+    m = train.train(out_dir=tmp_path, layers=2, top=1, epochs=1, limit=64, threads=2, teacher=teacher,
+                    echo=lambda msg: None)
+    assert m["layers"] == 2 and m["top_layers"] == [1]
+    assert m["train"]["teacher_sha256"] == modelfiles.read_manifest(modelfiles.TEACHER)["sha256"]
+    modelfiles.build(tmp_path / "built", tmp_path / "sentiment.json")
+    small = Scorer.from_dir(tmp_path / "built", runtime="onnx", quantize="int8")
+    (s, label, conf), = small.predict(["质量非常好，物流也快，很满意"])
+    assert -1 <= s <= 1 and label in ("negative", "neutral", "positive") and 0 <= conf <= 1
