@@ -9,6 +9,7 @@ interrupted build is redone rather than half-loaded.
 from __future__ import annotations
 
 import hashlib
+import logging
 import json
 import shutil
 import tempfile
@@ -17,6 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from nlp import convert, ortmodel
+
+log = logging.getLogger(__name__)
 
 DATA = Path(__file__).parent / "data"
 MANIFEST = DATA / "sentiment.json"
@@ -134,7 +137,12 @@ def build(dest: Path, manifest_path: Path = MANIFEST) -> None:
         meta = {k: v for k, v in manifest.items() if k not in ("stamp", "name")}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False))
         if ortmodel.available():
-            ortmodel.export(_torch_model(tmp), tmp)
+            try:
+                ortmodel.export(_torch_model(tmp), tmp)
+            except Exception as e:  # noqa: BLE001 - torch still scores; the reason is kept for the error message
+                (tmp / ortmodel.FAILED).write_text(f"{type(e).__name__}: {e}\n", encoding="utf-8")
+                log.warning("ONNX export of the sentiment model failed (%s: %s); scoring falls back to torch",
+                            type(e).__name__, e)
         (tmp / READY).write_text(manifest["stamp"])
         if dest.exists():
             shutil.rmtree(dest)

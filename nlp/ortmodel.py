@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 INT8 = "model.int8.onnx"
+FAILED = "onnx-export-failed.txt"  # why there is no INT8 file, when the export raised
 
 
 def available() -> bool:

@@ -99,14 +99,15 @@ class Scorer:
         if quantize == "int8" and device != "cpu":
             raise ModelError("nlp.quantize: int8 is a CPU optimisation; use quantize: none with a GPU")
         runtime = nlp.runtime if runtime is None else runtime
-        if runtime == "auto":
-            runtime = "onnx" if device == "cpu" and quantize == "int8" and ortmodel.available() else "torch"
         if runtime == "onnx" and (device != "cpu" or quantize != "int8"):
             raise ModelError("nlp.runtime: onnx runs the int8 model on CPU only; use runtime: torch for "
                              f"device {device!r} / quantize {quantize!r}")
+        d = ensure_model(cfg)
+        if runtime == "auto":  # the fastest that exists: no ONNX file (export failed, no onnxruntime) -> torch
+            runtime = "onnx" if device == "cpu" and quantize == "int8" and (d / ortmodel.INT8).is_file() else "torch"
         if nlp.threads:
             torch.set_num_threads(nlp.threads)
-        return cls.from_dir(ensure_model(cfg), device=device, batch_size=nlp.batch_size,
+        return cls.from_dir(d, device=device, batch_size=nlp.batch_size,
                             quantize=quantize, neutral_band=nlp.neutral_band, runtime=runtime)
 
     @classmethod
@@ -120,8 +121,11 @@ class Scorer:
         if runtime == "onnx":
             path = d / ortmodel.INT8
             if not path.is_file():
-                raise ModelError(f"{path} is missing (onnx/onnxruntime were not installed when the model was "
-                                 "built); run ./yq setup, then `yuqing model build --force`, or set nlp.runtime: torch")
+                failed = d / ortmodel.FAILED
+                why = (f"the export failed: {failed.read_text(encoding='utf-8').strip()}" if failed.is_file()
+                       else "onnx/onnxruntime were not installed when the model was built")
+                raise ModelError(f"{path} is missing ({why}); run ./yq setup, then `yuqing model build --force`, "
+                                 "or set nlp.runtime: torch")
             model = ortmodel.OrtModel(path)
             return cls(model, tok, meta, device="cpu", batch_size=batch_size, neutral_band=neutral_band)
         if runtime != "torch":

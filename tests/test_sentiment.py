@@ -222,3 +222,21 @@ def test_student_training_reproduces_a_loadable_model(scorer, nlp_cfg, tmp_path)
     small = Scorer.from_dir(tmp_path / "built", runtime="onnx", quantize="int8")
     (s, label, conf), = small.predict(["质量非常好，物流也快，很满意"])
     assert -1 <= s <= 1 and label in ("negative", "neutral", "positive") and 0 <= conf <= 1
+
+
+def test_failed_onnx_export_falls_back_to_torch_and_says_why(tmp_path, monkeypatch):
+    from nlp import net, ortmodel
+
+    def broken(model, dest):
+        raise RuntimeError("exporter broke")
+
+    monkeypatch.setattr(ortmodel, "export", broken)
+    cfg = config_mod.parse({"home": str(tmp_path)}, tmp_path / "config.yaml")
+    auto = Scorer.load(cfg)  # builds the model; the export fails, the build does not
+    d = modelfiles.model_dir(cfg)
+    assert not (d / ortmodel.INT8).exists()
+    assert "exporter broke" in (d / ortmodel.FAILED).read_text()
+    assert isinstance(auto.model, net.SentimentNet)  # runtime auto -> torch int8
+    assert auto.predict(["垃圾产品，浪费钱"])[0][1] == "negative"
+    with pytest.raises(ModelError, match="export failed: RuntimeError: exporter broke"):
+        Scorer.load(cfg, runtime="onnx")
