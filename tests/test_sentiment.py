@@ -240,3 +240,15 @@ def test_failed_onnx_export_falls_back_to_torch_and_says_why(tmp_path, monkeypat
     assert auto.predict(["垃圾产品，浪费钱"])[0][1] == "negative"
     with pytest.raises(ModelError, match="export failed: RuntimeError: exporter broke"):
         Scorer.load(cfg, runtime="onnx")
+
+
+def test_cli_train_refuses_impossible_layer_counts(tmp_path):
+    from nlp.cli import model
+
+    cfg_path = tmp_path / "config.yaml"
+    cfg_path.write_text(yaml.safe_dump({"home": str(tmp_path / "home")}))
+    r = CliRunner().invoke(model, ["train", "--layers", "3", "--top", "5", "--out", str(tmp_path / "out"),
+                                   "--config", str(cfg_path)])
+    assert r.exit_code == 2, r.output
+    assert "need 1 <= --top (5) <= --layers (3) <= 12" in r.output
+    assert not (tmp_path / "out").exists()  # nothing trained, nothing written
