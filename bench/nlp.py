@@ -44,17 +44,12 @@ def _measure(scorer, texts: list[str], labels: list[int], rounds: int = 2) -> di
         if scorer.device.startswith("cuda"):
             torch.cuda.synchronize()
         best = min(best, time.perf_counter() - t0)
-    acc = sum((s > 0) == (y == 1) for (s, _, _), y in zip(preds, labels)) / len(labels)
-    return {"posts_per_s": round(len(texts) / best, 1), "accuracy_60c": round(acc, 4)}
+    return {"posts_per_s": round(len(texts) / best, 1), "accuracy_60c": _accuracy(preds, labels)}
 
 
-def _test_accuracy(scorer) -> float:
-    """Accuracy on the whole held-out test split, the figure `yuqing model eval` reports."""
-    from nlp.data import review_split
-
-    test = review_split().test
-    preds = scorer.predict([t for t, _ in test])
-    return round(sum((s > 0) == (y == 1) for (s, _, _), y in zip(preds, [y for _, y in test])) / len(test), 4)
+def _accuracy(preds, labels: list[int]) -> float:
+    """Share of texts whose sign of sentiment matches the review label (what `yuqing model eval` counts)."""
+    return round(sum((s > 0) == (y == 1) for (s, _, _), y in zip(preds, labels)) / len(labels), 4)
 
 
 def variants(cuda: bool) -> list[tuple[str, str, str, str, object]]:
@@ -74,10 +69,13 @@ def bench_nlp(cfg, console, n_posts: int = 20000, **_) -> dict:
     """Every variant of the shipped model (the distilled student) and of its teacher, each with
     posts/s on 60-character posts and accuracy on those posts and on the held-out test split."""
     from nlp import modelfiles
+    from nlp.data import review_split
     from nlp.sentiment import Scorer
 
     n = min(n_posts, 512)
     texts, labels = sixty_char_posts(n)
+    test = review_split().test  # accuracy on the whole held-out split, the figure `yuqing model eval` reports
+    test_texts, test_labels = [t for t, _ in test], [y for _, y in test]
     out: dict = {"posts": len(texts), "chars_per_post": CHARS, "threads": torch.get_num_threads(),
                  "batch_size": cfg.nlp.batch_size, "goal_cpu_posts_per_s": 500}
     models = [("model", modelfiles.MANIFEST)]
@@ -93,7 +91,7 @@ def bench_nlp(cfg, console, n_posts: int = 20000, **_) -> dict:
                 scorer.model.to(dtype)
             posts = texts if device == "cpu" else texts * 10
             r = _measure(scorer, posts, labels if device == "cpu" else labels * 10)
-            r["test_accuracy"] = _test_accuracy(scorer)
+            r["test_accuracy"] = _accuracy(scorer.predict(test_texts), test_labels)
             console.print(f"bench nlp: {model_name} {name}: {r['posts_per_s']} posts/s, accuracy "
                           f"{r['test_accuracy']:.2%} on the test split, {r['accuracy_60c']:.2%} on 60-char posts")
             for k, v in r.items():

@@ -41,9 +41,8 @@ def export(model: torch.nn.Module, dest: Path) -> Path:
         _export(model, ids, mask, fp32, dest)
     finally:
         logging.disable(quiet)
-    fp32.unlink()
-    for extra in dest.glob("model.fp32.onnx*"):  # external-data side files, if any
-        extra.unlink()
+        for step in dest.glob(fp32.name + "*"):  # the fp32 file (+ external data), also when the export fails
+            step.unlink()
     return dest / INT8
 
 

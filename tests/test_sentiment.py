@@ -227,15 +227,17 @@ def test_student_training_reproduces_a_loadable_model(scorer, nlp_cfg, tmp_path)
 def test_failed_onnx_export_falls_back_to_torch_and_says_why(tmp_path, monkeypatch):
     from nlp import net, ortmodel
 
-    def broken(model, dest):
+    def broken(model, ids, mask, fp32, dest):
+        fp32.write_bytes(b"half an export")
         raise RuntimeError("exporter broke")
 
-    monkeypatch.setattr(ortmodel, "export", broken)
+    monkeypatch.setattr(ortmodel, "_export", broken)
     cfg = config_mod.parse({"home": str(tmp_path)}, tmp_path / "config.yaml")
     auto = Scorer.load(cfg)  # builds the model; the export fails, the build does not
     d = modelfiles.model_dir(cfg)
     assert not (d / ortmodel.INT8).exists()
     assert "exporter broke" in (d / ortmodel.FAILED).read_text()
+    assert not list(d.glob("*.onnx*"))  # the half-written fp32 step is gone too
     assert isinstance(auto.model, net.SentimentNet)  # runtime auto -> torch int8
     assert auto.predict(["垃圾产品，浪费钱"])[0][1] == "negative"
     with pytest.raises(ModelError, match="export failed: RuntimeError: exporter broke"):
