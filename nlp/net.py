@@ -11,7 +11,8 @@ import torch
 from torch import nn
 from transformers import BertConfig, BertModel
 
-N_CLASSES = 2  # negative, positive (the review data is binary; neutral is a calibrated band)
+from nlp import tokens
+from nlp.tokens import N_CLASSES
 
 
 class SentimentNet(nn.Module):
@@ -39,28 +40,7 @@ class SentimentNet(nn.Module):
         return self.classify(hidden, attention_mask)
 
 
-PREFIX = "query: "  # e5 was trained with an instruction prefix; classification uses "query: "
-PAD_ID = 1
-
-
-def load_tokenizer(path, max_length: int):
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_file(str(path))
-    tok.enable_truncation(max_length=max_length)
-    tok.no_padding()
-    return tok
-
-
-def encode(tok, texts: list[str]) -> list[list[int]]:
-    return [e.ids for e in tok.encode_batch([PREFIX + t for t in texts])]
-
-
 def pad(batch: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    n = max(len(x) for x in batch)
-    ids = torch.full((len(batch), n), PAD_ID, dtype=torch.long)
-    mask = torch.zeros((len(batch), n), dtype=torch.long)
-    for i, x in enumerate(batch):
-        ids[i, :len(x)] = torch.tensor(x, dtype=torch.long)
-        mask[i, :len(x)] = 1
-    return ids, mask
+    """nlp.tokens.pad as torch tensors."""
+    ids, mask = tokens.pad(batch)
+    return torch.from_numpy(ids), torch.from_numpy(mask)

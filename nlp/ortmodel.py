@@ -13,7 +13,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import torch
 
 INT8 = "model.int8.onnx"
 FAILED = "onnx-export-failed.txt"  # why there is no INT8 file, when the export raised
@@ -28,9 +27,11 @@ def available() -> bool:
     return True
 
 
-def export(model: torch.nn.Module, dest: Path) -> Path:
+def export(model, dest: Path) -> Path:
     """Write `dest/model.int8.onnx`: export fp32 (TorchScript exporter, no onnxscript needed), then
     quantise the MatMul weights to int8 per channel; the fp32 file is only a step and is removed."""
+    import torch
+
     fp32 = dest / "model.fp32.onnx"
     ids = torch.full((2, 8), 5, dtype=torch.long)
     mask = torch.ones_like(ids)
@@ -47,6 +48,7 @@ def export(model: torch.nn.Module, dest: Path) -> Path:
 
 
 def _export(model, ids, mask, fp32: Path, dest: Path) -> None:
+    import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     with warnings.catch_warnings():
@@ -60,13 +62,13 @@ def _export(model, ids, mask, fp32: Path, dest: Path) -> None:
 
 
 class OrtModel:
-    """Called like the torch model: (input_ids, attention_mask) -> logits (a numpy array)."""
+    """(input_ids, attention_mask) int64 arrays -> logits, like the torch model but numpy only."""
 
     def __init__(self, path: Path, threads: int | None = None):
         import onnxruntime as ort
 
         so = ort.SessionOptions()
-        so.intra_op_num_threads = threads or torch.get_num_threads()
+        so.intra_op_num_threads = threads or 0  # 0: ONNX Runtime's default, one per physical core
         so.inter_op_num_threads = 1
         # Threads sleep between calls instead of spinning: the crawler and the pipeline share
         # these cores, and measured speed was the same or better (2 cores).
@@ -74,9 +76,9 @@ class OrtModel:
         self.path = path
         self.session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
-    def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> np.ndarray:
-        return self.session.run(None, {"input_ids": input_ids.numpy().astype(np.int64),
-                                       "attention_mask": attention_mask.numpy().astype(np.int64)})[0]
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {"input_ids": np.asarray(input_ids, dtype=np.int64),
+                                       "attention_mask": np.asarray(attention_mask, dtype=np.int64)})[0]
 
     def to(self, device: str) -> "OrtModel":
         if device != "cpu":

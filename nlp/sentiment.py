@@ -18,9 +18,8 @@ import unicodedata
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from nlp import convert, net, ortmodel
+from nlp import convert, ortmodel, tokens
 from nlp.modelfiles import ModelError, ensure_model, model_dir  # noqa: F401  (public API)
 
 _SENT_END = re.compile(r"(?<=[。！？!?；;…\n])")
@@ -59,7 +58,7 @@ def spans(text: str, size: int = SPAN_CHARS, limit: int = MAX_SPANS) -> list[str
 _FFN_OUT = re.compile(r"layer\.\d+\.output\.dense$")
 
 
-def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
+def quantize_int8(model):
     """Dynamic int8 for the linear layers, except each FFN's output projection and the head.
 
     The FFN output projection reads post-GELU activations with large outliers, which one
@@ -68,6 +67,8 @@ def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
     accuracy is unchanged (87.44 %) at about twice the fp32 speed."""
     import warnings
 
+    import torch
+
     names = {n for n, m in model.named_modules()
              if isinstance(m, torch.nn.Linear) and n.startswith("bert.") and not _FFN_OUT.search(n)}
     with warnings.catch_warnings():
@@ -75,8 +76,17 @@ def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
         return torch.ao.quantization.quantize_dynamic(model, names, dtype=torch.qint8)
 
 
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 class Scorer:
-    def __init__(self, model: net.SentimentNet, tokenizer, meta: dict, device: str = "cpu",
+    """`model` is called as model(ids, mask) -> logits: the torch network (nlp/net.py) or the
+    ONNX Runtime session (nlp/ortmodel.py). Only the torch path imports torch."""
+
+    def __init__(self, model, tokenizer, meta: dict, device: str = "cpu",
                  batch_size: int = 32, neutral_band: float | None = None):
         self.model = model
         self.tok = tokenizer
@@ -91,7 +101,7 @@ class Scorer:
         convert.env_offline()
         nlp = cfg.nlp
         device = nlp.device
-        if device.startswith("cuda") and not torch.cuda.is_available():
+        if device.startswith("cuda") and not _cuda_available():
             raise ModelError(f"nlp.device is {device!r} but torch sees no CUDA device; set nlp.device: cpu")
         quantize = nlp.quantize if quantize is None else quantize
         if quantize == "auto":
@@ -105,19 +115,14 @@ class Scorer:
         d = ensure_model(cfg)
         if runtime == "auto":  # the fastest that exists: no ONNX file (export failed, no onnxruntime) -> torch
             runtime = "onnx" if device == "cpu" and quantize == "int8" and (d / ortmodel.INT8).is_file() else "torch"
-        if nlp.threads:
-            torch.set_num_threads(nlp.threads)
-        return cls.from_dir(d, device=device, batch_size=nlp.batch_size,
-                            quantize=quantize, neutral_band=nlp.neutral_band, runtime=runtime)
+        return cls.from_dir(d, device=device, batch_size=nlp.batch_size, quantize=quantize,
+                            neutral_band=nlp.neutral_band, runtime=runtime, threads=nlp.threads)
 
     @classmethod
     def from_dir(cls, d: Path, device: str = "cpu", batch_size: int = 32, quantize: str = "none",
-                 neutral_band: float | None = None, runtime: str = "torch") -> "Scorer":
-        from safetensors.torch import load_file
-        from transformers import BertConfig
-
+                 neutral_band: float | None = None, runtime: str = "torch", threads: int | None = None) -> "Scorer":
         meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
-        tok = net.load_tokenizer(d / "tokenizer.json", int(meta["max_length"]))
+        tok = tokens.load_tokenizer(d / "tokenizer.json", int(meta["max_length"]))
         if runtime == "onnx":
             path = d / ortmodel.INT8
             if not path.is_file():
@@ -126,10 +131,18 @@ class Scorer:
                        else "onnx/onnxruntime were not installed when the model was built")
                 raise ModelError(f"{path} is missing ({why}); run ./yq setup, then `yuqing model build --force`, "
                                  "or set nlp.runtime: torch")
-            model = ortmodel.OrtModel(path)
+            model = ortmodel.OrtModel(path, threads=threads)
             return cls(model, tok, meta, device="cpu", batch_size=batch_size, neutral_band=neutral_band)
         if runtime != "torch":
             raise ModelError(f"unknown runtime {runtime!r}; use torch or onnx")
+        import torch
+        from safetensors.torch import load_file
+        from transformers import BertConfig
+
+        from nlp import net
+
+        if threads:
+            torch.set_num_threads(threads)
         config = BertConfig.from_json_file(str(d / "config.json"))
         model = net.SentimentNet(config)
         model.load_state_dict(load_file(str(d / "model.safetensors")))
@@ -141,23 +154,28 @@ class Scorer:
         model.to(device)
         return cls(model, tok, meta, device=device, batch_size=batch_size, neutral_band=neutral_band)
 
-    @torch.inference_mode()
     def logits(self, ids: list[list[int]]) -> np.ndarray:
         """Raw (negative, positive) logits per token-id list, batched by length (less padding)."""
-        out = np.zeros((len(ids), net.N_CLASSES), dtype=np.float32)
+        out = np.zeros((len(ids), tokens.N_CLASSES), dtype=np.float32)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        run = self.model if isinstance(self.model, ortmodel.OrtModel) else self._torch_logits
         for s in range(0, len(order), self.batch_size):
             idx = order[s:s + self.batch_size]
-            x, mask = net.pad([ids[i] for i in idx])
-            logits = self.model(x.to(self.device), mask.to(self.device))
-            out[idx] = logits.float().cpu().numpy() if isinstance(logits, torch.Tensor) else logits
+            out[idx] = run(*tokens.pad([ids[i] for i in idx]))
         return out
+
+    def _torch_logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            x, m = torch.from_numpy(ids).to(self.device), torch.from_numpy(mask).to(self.device)
+            return self.model(x, m).float().cpu().numpy()
 
     def span_scores(self, texts: list[str]) -> np.ndarray:
         """P(positive) - P(negative) per short text."""
         # numpy, not torch, after the model: a torch op between two ONNX Runtime calls wakes
         # torch's thread pool, which then competes with ONNX Runtime's (-25 % speed).
-        z = self.logits(net.encode(self.tok, texts)).astype(np.float64) / self.temperature
+        z = self.logits(tokens.encode(self.tok, texts)).astype(np.float64) / self.temperature
         p = np.exp(z - z.max(-1, keepdims=True))
         p /= p.sum(-1, keepdims=True)
         return (p[:, 1] - p[:, 0]).astype(np.float32)

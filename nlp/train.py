@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from nlp import convert, data, modelfiles, net
+from nlp import convert, data, modelfiles, net, tokens
 
 
 def _log(echo, msg: str) -> None:
@@ -117,9 +117,9 @@ def teacher_logits(model_dir: Path, texts: list[str], max_length: int, echo=prin
     from nlp.sentiment import Scorer
 
     teacher = Scorer.from_dir(model_dir, quantize="none", batch_size=64)
-    tok = net.load_tokenizer(model_dir / "tokenizer.json", max_length)
+    tok = tokens.load_tokenizer(model_dir / "tokenizer.json", max_length)
     t0 = time.time()
-    out = torch.from_numpy(teacher.logits(net.encode(tok, texts)))
+    out = torch.from_numpy(teacher.logits(tokens.encode(tok, texts)))
     _log(echo, f"teacher logits for {len(texts)} texts ({time.time() - t0:.0f}s)")
     return out
 
@@ -143,7 +143,7 @@ def train(out_dir: Path = modelfiles.DATA, top: int = 6, max_length: int = 96, e
     split = data.review_split()
     train_set = split.train[:limit] if limit else split.train
     val_set = split.val[: limit // 4] if limit else split.val
-    config, tensors, tok_path = modelfiles.base_state()
+    config, tensors, tok_json = modelfiles.base_state()
     from transformers import BertConfig
 
     model = net.SentimentNet(BertConfig(**config))
@@ -153,12 +153,12 @@ def train(out_dir: Path = modelfiles.DATA, top: int = 6, max_length: int = 96, e
         model.bert.encoder.layer = model.bert.encoder.layer[:layers]
         model.bert.config.num_hidden_layers = nl = layers
     start = nl - top
-    tok = net.load_tokenizer(tok_path, max_length)
+    tok = tokens.load_tokenizer(tok_json, max_length)
     _log(echo, f"train {len(train_set)} / val {len(val_set)} / test {len(split.test)} texts; "
                f"{split.dropped_conflicts} texts in both files dropped; layers {start}..{nl - 1} trained")
     model.eval()
-    ftr = frozen_features(model, net.encode(tok, [t for t, _ in train_set]), start, echo=echo)
-    fval = frozen_features(model, net.encode(tok, [t for t, _ in val_set]), start, echo=echo)
+    ftr = frozen_features(model, tokens.encode(tok, [t for t, _ in train_set]), start, echo=echo)
+    fval = frozen_features(model, tokens.encode(tok, [t for t, _ in val_set]), start, echo=echo)
     ytr = torch.tensor([y for _, y in train_set])
     soft = teacher_logits(teacher, [t for t, _ in train_set], max_length, echo=echo) if teacher else None
     yval = np.array([y for _, y in val_set])
@@ -221,7 +221,7 @@ def train(out_dir: Path = modelfiles.DATA, top: int = 6, max_length: int = 96, e
         t_meta = json.loads((teacher / "meta.json").read_text(encoding="utf-8"))
         distil = {"teacher_sha256": t_meta["sha256"], "alpha": alpha, "kd_temperature": kd_t}
     return save(out_dir, best_state, name=name, meta={
-        "layers": nl, "top_layers": list(range(start, nl)), "max_length": max_length, "prefix": net.PREFIX,
+        "layers": nl, "top_layers": list(range(start, nl)), "max_length": max_length, "prefix": tokens.PREFIX,
         "temperature": temp, "neutral_band": band, "labels": ["negative", "positive"],
         "train": {"seed": seed, "split": "nlp/data.py review_split (80/10/10)", "epochs": epochs,
                   "batch": batch, "lr": lr, "head_lr": head_lr, "minutes_budget": minutes, "stopped": stopped,

@@ -38,7 +38,7 @@ def monkeypatch_session():
 def test_model_builds_offline_into_home_and_is_reused(scorer, nlp_cfg):
     d = modelfiles.model_dir(nlp_cfg)
     assert d.parent == nlp_cfg.home_dir / "models"
-    assert (d / modelfiles.READY).read_text() == modelfiles.read_manifest()["stamp"]
+    assert (d / modelfiles.READY).read_text() == modelfiles.stamp(modelfiles.read_manifest())
     stamp = (d / "model.safetensors").stat().st_mtime_ns
     assert modelfiles.ensure_model(nlp_cfg) == d  # cached: no rebuild
     assert (d / "model.safetensors").stat().st_mtime_ns == stamp
@@ -63,6 +63,54 @@ def test_shipped_model_is_the_smaller_student_and_runs_on_onnx_runtime(scorer, n
     assert json.loads((d / "config.json").read_text())["num_hidden_layers"] == student["layers"]
     assert (d / ortmodel.INT8).is_file()
     assert isinstance(scorer.model, ortmodel.OrtModel)  # auto on CPU
+
+
+MIXED = ["iPhone 15 Pro Max 太贵了😡😡 #星河手机# @某人 [哈哈]", "Pokémon 的周边不错 café ☕️",
+         "👨‍👩‍👧 一家人都喜欢 ❤️", "ありがとう、最高！", "오빠 사랑해 应援", "γ射线 α测试版 Ω",
+         "ＦＵＬＬ　ＷＩＤＴＨ １２３ ｶﾀｶﾅ", "ㄅㄆㄇ 注音", "https://t.cn/A6x 点这里 ↑↑↑ ¥99",
+         "\ue5e5\ue5e5 私用区字符", "   ", ""]
+
+
+def test_trimmed_vocabulary_tokenizes_posts_like_the_full_one(scorer, nlp_cfg):
+    from tokenizers import Tokenizer
+
+    from nlp import convert, data, tokens, vocab
+
+    d = modelfiles.model_dir(nlp_cfg)
+    full = Tokenizer.from_file(str(convert.base_paths()[1]))
+    pieces = json.loads(convert.base_paths()[1].read_text(encoding="utf-8"))["model"]["vocab"]
+    keep = vocab.kept_ids(pieces)
+    new_id = {old: new for new, old in enumerate(keep)}
+    assert len(pieces) == 250_002 and 100_000 < len(keep) < 140_000
+    assert json.loads((d / "meta.json").read_text())["vocab_size"] == len(keep)
+    assert json.loads((d / "config.json").read_text())["vocab_size"] == len(keep)
+    trimmed = Tokenizer.from_file(str(d / "tokenizer.json"))
+    split = data.review_split()
+    texts = [t for t, _ in split.test] + [r[2] for r in data.eval_posts()] + MIXED
+    for text, a, b in zip(texts, full.encode_batch([tokens.PREFIX + t for t in texts]),
+                          trimmed.encode_batch([tokens.PREFIX + t for t in texts])):
+        assert [new_id.get(i, -1) for i in a.ids] == b.ids, text
+    # A script that was dropped becomes <unk> and is still scored, not an error.
+    unk = trimmed.token_to_id("<unk>")
+    assert unk == 3 and unk in trimmed.encode("Привет мир").ids
+    (s, label, _), = scorer.predict(["Привет мир"])
+    assert -1 <= s <= 1 and label in ("negative", "neutral", "positive")
+
+
+def test_onnx_scoring_does_not_import_torch(scorer, nlp_cfg, tmp_path):
+    """torch costs a scoring process ~500 MB and 2.5 s to import; the ONNX path needs none of it."""
+    import subprocess
+    import sys
+
+    cfg_path = tmp_path / "config.yaml"
+    cfg_path.write_text(yaml.safe_dump({"home": str(nlp_cfg.home_dir)}))
+    code = ("import sys, json; from yuqing import config; from nlp.sentiment import Scorer; "
+            f"s = Scorer.load(config.load({str(cfg_path)!r}), runtime='onnx'); "
+            "print(json.dumps([s.predict(['垃圾产品，浪费钱'])[0][1], 'torch' in sys.modules, "
+            "'transformers' in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == ["negative", False, False]
 
 
 def test_int8_packing_round_trips_within_half_a_step():
