@@ -18,7 +18,7 @@ class NlpConfig(BaseModel):
     # onnx = ONNX Runtime with int8 weights per channel (CPU, about twice torch int8's speed, built
     # by `yuqing model build`); auto = onnx for int8 on CPU when onnxruntime is installed, else torch.
     runtime: Literal["auto", "torch", "onnx"] = "auto"
-    threads: int | None = Field(None, ge=1, description="torch CPU threads; default: torch's choice")
+    threads: int | None = Field(None, ge=1, description="CPU threads for scoring (torch or ONNX Runtime); default: one per physical core")
     neutral_band: float | None = Field(None, ge=0, lt=1, description="override the calibrated |sentiment| band")
     # Text side (nlp/text.py, segment.py, keywords.py, simhash.py; pipelines/enrich.py).
     # auto = rjieba (fast) when it keeps every dictionary word whole, else jieba.

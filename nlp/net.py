@@ -12,14 +12,13 @@ from torch import nn
 from transformers import BertConfig, BertModel
 
 from nlp import tokens
-from nlp.tokens import N_CLASSES
 
 
 class SentimentNet(nn.Module):
     def __init__(self, config: BertConfig):
         super().__init__()
         self.bert = BertModel(config, add_pooling_layer=False)
-        self.head = nn.Linear(config.hidden_size, N_CLASSES)
+        self.head = nn.Linear(config.hidden_size, tokens.N_CLASSES)
 
     def embed(self, input_ids: torch.Tensor) -> torch.Tensor:
         return self.bert.embeddings(input_ids=input_ids)
