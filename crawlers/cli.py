@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, timezone
 
 import click
 
@@ -14,13 +15,14 @@ from yuqing.cli import config_option, console, err, fail
 @click.option("--topic", help="only this topic (or several, comma-separated)")
 @click.option("--since", help="only posts newer than this: 6h, 3d or a date such as 2026-11-20")
 @click.option("--replay", "replay", help="crawl the replay site at this URL instead of the platforms")
+@click.option("--at", "at", help="crawl as if now were this ISO time (the replay site's clock; for replays and tests)")
 @click.option("--no-nlp", is_flag=True, help="store without sentiment scoring")
 @click.option("--log-level", default="WARNING", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), help="Scrapy's log level")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
 @config_option
-def crawl(cfg, spiders: tuple[str, ...], topic: str | None, since: str | None, replay: str | None, no_nlp: bool,
-          log_level: str, as_json: bool) -> None:
+def crawl(cfg, spiders: tuple[str, ...], topic: str | None, since: str | None, replay: str | None, at: str | None,
+          no_nlp: bool, log_level: str, as_json: bool) -> None:
     """Crawl SPIDERS (default: every configured one) into Elasticsearch.
 
     Runs in a child process, so the scheduler can call it again and again. Ends with a summary
@@ -30,6 +32,7 @@ def crawl(cfg, spiders: tuple[str, ...], topic: str | None, since: str | None, r
     from crawlers.run import configured, run_child
     from crawlers.spiders import SPIDERS
     from crawlers.spiders.base import parse_since
+    from yuqing.post import parse_time
 
     unknown = [s for s in spiders if s not in SPIDERS]
     if unknown:
@@ -39,7 +42,11 @@ def crawl(cfg, spiders: tuple[str, ...], topic: str | None, since: str | None, r
         if missing:
             fail(f"unknown topic(s) {', '.join(sorted(missing))}; configured: {', '.join(cfg.topic_names())}", 2)
     try:
-        parse_since(since)
+        now = parse_time(at) if at else datetime.now(timezone.utc)
+    except ValueError:
+        fail(f"--at {at!r}: write an ISO time such as 2026-11-20T14:00+08:00", 2)
+    try:
+        parse_since(since, now)
     except ValueError as e:
         fail(str(e), 2)
     if not cfg.topics:
@@ -53,7 +60,7 @@ def crawl(cfg, spiders: tuple[str, ...], topic: str | None, since: str | None, r
     if not names:
         fail("no spider is enabled and configured under `sources:`", 2)
     code, rows = run_child(cfg.path, names, topic=topic, since=since, nlp=not no_nlp, replay=replay,
-                           log_level=log_level)
+                           log_level=log_level, now=now.isoformat() if at else None)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
@@ -90,16 +97,22 @@ def print_problems(rows: list[dict]) -> None:
 
 @click.command("replay-site")
 @click.option("--port", default=8765, show_default=True, help="port on 127.0.0.1 (0: any free port)")
-def replay_site(port: int) -> None:
+@click.option("--at", "at", help="the site's clock (ISO time; default: when it starts): post times are relative to it")
+def replay_site(port: int, at: str | None) -> None:
     """Serve recorded platform responses on 127.0.0.1 for demos and tests.
 
     Point the crawlers at it with `sources.replay: http://127.0.0.1:PORT` in the config, or
     `yuqing crawl --replay http://127.0.0.1:PORT`.
     """
-    from crawlers.replay.server import make_server
+    from crawlers.replay.server import ReplaySite, make_server
+    from yuqing.post import parse_time
 
     try:
-        server = make_server("127.0.0.1", port)
+        site = ReplaySite(now=parse_time(at) if at else None)
+    except ValueError:
+        fail(f"--at {at!r}: write an ISO time such as 2026-11-20T14:00+08:00", 2)
+    try:
+        server = make_server("127.0.0.1", port, site)
     except OSError as e:
         fail(f"cannot listen on 127.0.0.1:{port}: {e.strerror}", 2)
     url = f"http://127.0.0.1:{server.server_address[1]}"

@@ -69,7 +69,7 @@ def summarise(name: str, stats: dict, error: str | None = None) -> dict:
 
 def run_here(cfg: Config, spiders: list[str], topic: str | None = None, since: str | None = None,
              nlp: bool | None = None, zero_delay: bool = False, resumable: bool | None = None,
-             extra: dict | None = None, log_level: str = "WARNING") -> list[dict]:
+             extra: dict | None = None, log_level: str = "WARNING", now: str | None = None) -> list[dict]:
     """Crawl in this process. Call once per process (the reactor does not restart)."""
     from scrapy.crawler import Crawler, CrawlerProcess
 
@@ -81,7 +81,8 @@ def run_here(cfg: Config, spiders: list[str], topic: str | None = None, since: s
     errors: dict[str, str] = {}
     for name in spiders:
         settings = spider_settings(cfg, name, zero_delay=zero_delay, nlp=nlp, resumable=resumable,
-                                   extra={"LOG_LEVEL": log_level, **(extra or {})})
+                                   extra={"LOG_LEVEL": log_level, **({"YUQING_NOW": now} if now else {}),
+                                          **(extra or {})})
         crawler = Crawler(load(name), settings, init_reactor=not crawlers)  # the first one installs it
         crawlers.append((name, crawler))
         d = process.crawl(crawler, topic=topic, since=since)
@@ -106,9 +107,9 @@ def _clear(d: Path) -> None:
 def run_child(config_path: str, spiders: list[str], topic: str | None = None, since: str | None = None,
               nlp: bool = True, replay: str | None = None, zero_delay: bool = False,
               log_level: str = "WARNING", timeout: float | None = None,
-              extra: dict | None = None) -> tuple[int, list[dict]]:
+              extra: dict | None = None, now: str | None = None) -> tuple[int, list[dict]]:
     """Crawl in a child process; returns (child's exit code, summary rows). The child's log goes
-    to this process's stderr."""
+    to this process's stderr. `now` (ISO time) is the crawl's clock, for replays and tests."""
     with tempfile.TemporaryDirectory(prefix="yuqing-crawl-") as tmp:
         out = Path(tmp) / "summary.json"
         cmd = [sys.executable, "-m", "crawlers.run", "--config", str(config_path), "--out", str(out),
@@ -117,6 +118,8 @@ def run_child(config_path: str, spiders: list[str], topic: str | None = None, si
             cmd += ["--topic", topic]
         if since:
             cmd += ["--since", since]
+        if now:
+            cmd += ["--now", now]
         if not nlp:
             cmd.append("--no-nlp")
         if replay:
@@ -150,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--topic")
     ap.add_argument("--since")
+    ap.add_argument("--now", help="the crawl's clock (ISO time), for replays and tests")
     ap.add_argument("--replay")
     ap.add_argument("--no-nlp", action="store_true")
     ap.add_argument("--zero-delay", action="store_true")
@@ -162,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     spiders = a.spiders or configured(cfg)
     rows = run_here(cfg, spiders, topic=a.topic, since=a.since, nlp=False if a.no_nlp else None,
                     zero_delay=a.zero_delay, extra=json.loads(a.settings) if a.settings else None,
-                    log_level=a.log_level)
+                    log_level=a.log_level, now=a.now)
     Path(a.out).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0 if rows and all(r["ok"] for r in rows) else 1
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Iterator
 
 import pytest
 import yaml
@@ -22,18 +24,27 @@ def sources(replay_url: str, **over) -> dict:
     return s
 
 
+@contextmanager
+def replay_site(now: datetime = NOW, **kw) -> Iterator[str]:
+    """A replay site whose clock is `now`; yields its base URL."""
+    server, url = serve_in_thread(0, ReplaySite(now=now, **kw))
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture
 def replay():
-    site = ReplaySite(now=NOW)
-    server, url = serve_in_thread(0, site)
-    yield url
-    server.shutdown()
-    server.server_close()
+    with replay_site(NOW) as url:
+        yield url
 
 
-def crawl(cli, *args: str, config=None) -> tuple[int, list[dict], str]:
+def crawl(cli, *args: str, config=None, at: datetime = NOW) -> tuple[int, list[dict], str]:
+    """`yuqing crawl` with the replay site's clock (`--at`), so nothing depends on today's date."""
     extra = ("--config", str(config)) if config else ()
-    p = cli("crawl", "--no-nlp", "--json", *extra, *args)
+    p = cli("crawl", "--no-nlp", "--json", "--at", at.isoformat(), *extra, *args)
     start = p.stdout.find("[")
     rows = json.loads(p.stdout[start:]) if start >= 0 else []
     return p.returncode, rows, p.stderr

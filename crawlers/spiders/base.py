@@ -39,13 +39,13 @@ _CAPTCHA_URL = re.compile(r"captcha|/verify|wappass\.baidu|/sorry/", re.I)
 _CAPTCHA_WIDGET = re.compile(r"""(?:id|class)=["'][^"']*(?:captcha|vcode)""", re.I)
 _TITLE = re.compile(r"<title[^>]*>([^<]*)</title>", re.I)
 _JSONP = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.S)
+FUTURE = timedelta(days=1)  # a post time further ahead of the crawl than this is counted as `future_time`
 
 
-def parse_since(value: str | None, now: datetime | None = None) -> datetime | None:
+def parse_since(value: str | None, now: datetime) -> datetime | None:
     """`--since` as people write it: 6h, 3d, 2026-11-20, 2026-11-20T08:00+08:00."""
     if not value:
         return None
-    now = now or datetime.now(timezone.utc)
     m = re.fullmatch(r"\s*(\d+)\s*([mhd])\s*", value)
     if m:
         n, unit = int(m.group(1)), m.group(2)
@@ -84,9 +84,18 @@ class BaseSpider(scrapy.Spider):
                                  f"{', '.join(t.name for t in topics)}")
             topics = [t for t in topics if t.name in self.topic_filter]
         self.topics = topics
-        lookback = parse_since(s.get("YUQING_LOOKBACK", "7d"))
-        self.floor = parse_since(self.since_arg) or lookback
+        # The crawl's clock: the real one, or a fixed instant from YUQING_NOW (`yuqing crawl --at`) for
+        # replays and tests, where the replay site's clock is fixed too.
+        at = s.get("YUQING_NOW")
+        self.fixed_now = parse_time(at) if at else None
+        lookback = parse_since(s.get("YUQING_LOOKBACK", "7d"), self.now)
+        self.floor = parse_since(self.since_arg, self.now) or lookback
         self.checkpoints = Checkpoints(checkpoint_path(self.cfg))
+
+    @property
+    def now(self) -> datetime:
+        """Read on every use: a crawl that runs across midnight reads 今天 on later pages as the new day."""
+        return self.fixed_now or datetime.now(timezone.utc)
 
     @property
     def stats(self):
@@ -184,7 +193,10 @@ class BaseSpider(scrapy.Spider):
         return sorted(set(own) | set(inherit))
 
     def since_for(self, query: str) -> datetime | None:
-        return self.checkpoints.get(self.name, query)
+        seen = self.checkpoints.get(self.name, query)
+        if seen is not None and seen > self.now + FUTURE:
+            return None  # written by a misread date (before checkpoints were capped): worth one full crawl
+        return seen
 
     def accept(self, post: dict, query: str | None, inherit: list[str] | tuple = ()) -> tuple[dict | None, bool]:
         """(item or None, reached_old). Old posts on the page are still yielded (their counters
@@ -197,13 +209,18 @@ class BaseSpider(scrapy.Spider):
         if when < self.floor:
             self.stats.inc_value("yuqing/too_old")
             return None, True
+        if when > self.now + FUTURE:
+            # Kept (it is data), but counted: a misread date, or a platform clock far off.
+            self.fail("future_time", post.get("url") or "?", f"published {when.isoformat()} is after the crawl "
+                                                                f"({self.now.isoformat()})")
         old = False
         if query is not None:
             seen = self.since_for(query)
             old = seen is not None and when <= seen
             if old:
                 self.stats.inc_value("yuqing/seen")  # known from the last crawl: proof the source still works
-            self.checkpoints.advance(self.name, query, when)
+            # never past the crawl's own time: a future date must not make the next year "already seen"
+            self.checkpoints.advance(self.name, query, min(when, self.now))
         topics = self.topics_for(f"{post.get('title') or ''}\n{post.get('text') or ''}", inherit)
         if not topics:
             self.stats.inc_value("yuqing/unmatched")

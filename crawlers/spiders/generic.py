@@ -38,7 +38,9 @@ def pick(sel, expr: str, kind: str) -> str | None:
     return html_text(found.get()) or None
 
 
-def site_time(value: str, fmt: str | None) -> datetime:
+def site_time(value: str, fmt: str | None, now: datetime) -> datetime:
+    """A site's date: its `date_format`, else ISO/epoch, else dateparser read at `now` (relative
+    forms from the crawl's clock; a date without a year is the most recent one, never a future one)."""
     if fmt:
         try:
             return datetime.strptime(value.strip(), fmt).replace(tzinfo=SHANGHAI)
@@ -47,8 +49,10 @@ def site_time(value: str, fmt: str | None) -> datetime:
     try:
         return parse_time(value)
     except ValueError:
+        local = now.astimezone(SHANGHAI).replace(tzinfo=None)
         dt = dateparser.parse(value, languages=["zh", "en"],
-                              settings={"TIMEZONE": "Asia/Shanghai", "RETURN_AS_TIMEZONE_AWARE": True})
+                              settings={"TIMEZONE": "Asia/Shanghai", "RETURN_AS_TIMEZONE_AWARE": True,
+                                        "RELATIVE_BASE": local, "PREFER_DATES_FROM": "past"})
         if dt is None:
             raise ValueError(f"not a date: {value!r}" + (f" (date_format {fmt!r})" if fmt else "")) from None
         return dt
@@ -83,7 +87,7 @@ class GenericSpider(BaseSpider):
                 seen = self.since_for(site.name)
                 if seen and got.get("published_at"):
                     try:
-                        if site_time(got["published_at"], site.date_format) <= seen:
+                        if site_time(got["published_at"], site.date_format, self.now) <= seen:
                             reached_old = True  # seen last time: no need to open it again
                             self.stats.inc_value("yuqing/seen")
                             continue
@@ -125,7 +129,7 @@ class GenericSpider(BaseSpider):
             self.fail("format_changed", where, "entry without a date")
             return None, False
         try:
-            when = site_time(got["published_at"], site.date_format)
+            when = site_time(got["published_at"], site.date_format, self.now)
         except ValueError as e:
             self.fail("format_changed", where, str(e))
             return None, False

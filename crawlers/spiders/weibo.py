@@ -24,31 +24,9 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from crawlers.spiders.base import BaseSpider
+from crawlers.spiders.weibo_dates import weibo_time
 from crawlers.spiders.weibo_pc import PcSearch
 from crawlers.text import html_text
-from yuqing.post import SHANGHAI, parse_time
-
-
-def weibo_time(value, now: datetime | None = None):
-    """The full date format, or the relative forms older bodies (and some cards) still use."""
-    if not isinstance(value, str):
-        return value
-    s = value.strip()
-    now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
-    if s == "刚刚":
-        return now
-    m = re.fullmatch(r"(\d+)\s*(秒|分钟|小时)前", s)
-    if m:
-        unit = {"秒": "seconds", "分钟": "minutes", "小时": "hours"}[m.group(2)]
-        return now - timedelta(**{unit: int(m.group(1))})
-    m = re.fullmatch(r"(今天|昨天)\s*(\d{1,2}):(\d{2})", s)
-    if m:
-        day = now - timedelta(days=1 if m.group(1) == "昨天" else 0)
-        return day.replace(hour=int(m.group(2)), minute=int(m.group(3)), second=0, microsecond=0)
-    m = re.fullmatch(r"(\d{1,2})-(\d{1,2})", s)
-    if m:
-        return now.replace(month=int(m.group(1)), day=int(m.group(2)), hour=0, minute=0, second=0, microsecond=0)
-    return parse_time(s)
 
 
 class WeiboSpider(PcSearch, BaseSpider):
@@ -126,7 +104,7 @@ class WeiboSpider(PcSearch, BaseSpider):
             return None
         user = mb.get("user") or {}
         try:
-            published = weibo_time(mb["created_at"])
+            published = weibo_time(mb["created_at"], self.now)
         except ValueError as e:
             self.fail("format_changed", url, str(e))
             return None
@@ -176,7 +154,7 @@ class WeiboSpider(PcSearch, BaseSpider):
                 continue
             user = c.get("user") or {}
             try:
-                published = weibo_time(c["created_at"])
+                published = weibo_time(c["created_at"], self.now)
             except ValueError as e:
                 self.fail("format_changed", response.url, str(e))
                 continue

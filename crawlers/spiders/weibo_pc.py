@@ -17,9 +17,10 @@ page, which is counted as `login_page`.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
+from crawlers.spiders.weibo_dates import pc_time
 from crawlers.text import html_text
 from yuqing.post import SHANGHAI, parse_count
 
@@ -40,23 +41,11 @@ def hour(dt: datetime) -> str:
     return f"{t:%Y-%m-%d}-{t.hour}"
 
 
-def pc_time(s: str, now: datetime | None = None) -> datetime:
-    s = " ".join(s.split())
-    now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
-    m = re.fullmatch(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日 (\d{1,2}):(\d{2})", s)
-    if m:
-        return datetime(int(m.group(1) or now.year), int(m.group(2)), int(m.group(3)), int(m.group(4)),
-                        int(m.group(5)), tzinfo=SHANGHAI)
-    from crawlers.spiders.weibo import weibo_time  # the relative forms are the same as on mobile
-
-    return weibo_time(s, now)
-
-
 class PcSearch:
     """Mixed into WeiboSpider when `sources.weibo.search: pc`."""
 
     def pc_first_requests(self):
-        now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        now = self.now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
         step = timedelta(hours=self.source.slice_hours)
         for topic in self.topics:
             for kw in topic.keywords:
@@ -110,7 +99,7 @@ class PcSearch:
             self.fail("format_changed", url, "a result card without mid, time or text")
             return None
         try:
-            published = pc_time(when)
+            published = pc_time(when, self.now)
         except ValueError as e:
             self.fail("format_changed", url, str(e))
             return None
