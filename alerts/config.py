@@ -7,43 +7,14 @@ Channels (`alerts.channels`) belong to the delivery half (alerts/channels, alert
 """
 from __future__ import annotations
 
-import re
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import Field, model_validator
 
 from alerts.channels.config import ChannelConfig, DeliveryConfig, check_unique
-
-_DUR = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(v: Any) -> timedelta:
-    """Durations are written the way people say them (30s, 15m, 2h, 7d); plain numbers are seconds."""
-    if isinstance(v, timedelta):
-        return v
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return timedelta(seconds=float(v))
-    m = _DUR.match(str(v))
-    if not m:
-        raise ValueError(f"not a duration: {v!r} (write e.g. 30s, 15m, 2h, 7d)")
-    return timedelta(seconds=float(m.group(1)) * _UNIT[m.group(2)])
-
-
-def format_duration(d: timedelta) -> str:
-    s = int(d.total_seconds())
-    for unit, n in (("d", 86400), ("h", 3600), ("m", 60)):
-        if s and s % n == 0:
-            return f"{s // n}{unit}"
-    return f"{s}s"
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from yuqing.config import Strict
+from yuqing.times import Duration
 
 
 class RuleBase(Strict):

@@ -16,27 +16,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from elasticsearch import ApiError, ConnectionError as ESConnectionError
-
 from alerts.alert import Alert
 from alerts.noise import decide, merge
+from alerts.outbox import Outbox
 from alerts.rules import RULES, build_rules
 from alerts.rules.base import align
 from alerts.state import REQUEUE_WINDOW, EsState, rule_key
-from yuqing.store import StoreUnavailable
+from yuqing.store import StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
-
-
-def default_outbox(cfg, store):
-    """The delivery half's outbox when it is installed (imported lazily: rules work without it)."""
-    try:
-        from alerts.outbox import Outbox
-    except ModuleNotFoundError as e:
-        if e.name != "alerts.outbox":
-            raise
-        return None
-    return Outbox(cfg, store)
 
 
 class Engine:
@@ -44,17 +32,14 @@ class Engine:
         self.cfg = cfg
         self.store = store
         self.state = state if state is not None else EsState(store)
-        self.outbox = default_outbox(cfg, store) if outbox == "auto" else outbox
+        self.outbox = Outbox(cfg, store) if outbox == "auto" else outbox
         self.record = record
 
     def run_once(self, now: datetime | None = None, topics: list[str] | None = None,
                  rules: list[str] | None = None) -> list[Alert]:
         """Evaluate at `now` (UTC; defaults to the wall clock) and return the messages raised."""
         now = align(now or datetime.now(timezone.utc))
-        try:
-            return self._run(now, topics, rules)
-        except ESConnectionError as e:
-            raise StoreUnavailable(f"Elasticsearch unreachable during alert evaluation ({type(e).__name__})") from e
+        return self._run(now, topics, rules)
 
     def _run(self, now: datetime, topics: list[str] | None, only: list[str] | None) -> list[Alert]:
         if self.outbox is not None and self.record:
@@ -69,7 +54,9 @@ class Engine:
             for rule in build_rules(self.cfg, topic, only):
                 try:
                     fired = rule.evaluate(self.store, topic, now)
-                except ApiError as e:  # one rule's bad query must not silence the others
+                except StoreUnavailable:
+                    raise
+                except StoreError as e:  # one rule's bad query must not silence the others
                     log.error("%s/%s: evaluation failed: %s", topic, rule.name, e)
                     continue
                 worst = max(fired, key=lambda a: (a.value / a.threshold) if a.threshold else 0) if fired else None

@@ -20,13 +20,14 @@ from __future__ import annotations
 import base64
 import logging
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 from alerts.alert import SEVERITY_RANK, Alert
 from alerts.channels import make_channel
 from alerts.channels.base import ChannelError
 from alerts.delivery import Delivery, delivery_key
+from alerts.outbox_docs import OutboxDocs, Versioned
 from yuqing.logs import redact
-from yuqing.store_outbox import OutboxDocs, Versioned
 
 log = logging.getLogger(__name__)
 MAX_CHART_BYTES = 2_000_000
@@ -42,10 +43,13 @@ def _dt(v: str | None) -> datetime | None:
 
 
 class Outbox:
-    def __init__(self, cfg, store):
+    def __init__(self, cfg, store, chart: Callable[..., bytes] | None = None):
+        """`chart(store, topic, fired_at, window_start, window_end, tz=...) -> PNG` draws the trend
+        for e-mail; the shell hands in the dashboards' renderer (alerts do not import dashboards)."""
         self.cfg = cfg
         self.dcfg = cfg.alerts.delivery
         self.store = store
+        self.chart = chart
         self.docs = OutboxDocs(store)
         self._channels: dict[str, object] = {}
 
@@ -95,14 +99,10 @@ class Outbox:
     def _chart(self, a: Alert) -> bytes | None:
         """The trend chart for e-mail, drawn once at enqueue time (so a resend after a restart
         shows the picture people would have seen) and only when an e-mail channel takes it."""
-        if a.chart_png or a.kind == "recovery" or not self.dcfg.email_chart:
+        if a.chart_png or a.kind == "recovery" or not self.dcfg.email_chart or self.chart is None:
             return a.chart_png
         try:
-            from dashboards.charts import negative_chart
-        except ImportError:
-            return None
-        try:
-            return negative_chart(self.store, a.topic, a.fired_at, a.window_start, a.window_end, tz=self.cfg.timezone)
+            return self.chart(self.store, a.topic, a.fired_at, a.window_start, a.window_end, tz=self.cfg.timezone)
         except Exception as e:  # a chart is a nicety: the alert goes out without it
             log.warning("outbox: no chart for %s (%s: %s)", a.id, type(e).__name__, e)
             return None

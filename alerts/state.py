@@ -14,7 +14,7 @@ import copy
 from datetime import datetime, timedelta, timezone
 
 from alerts.alert import Alert
-from yuqing.store_state import Versioned
+from alerts.state_docs import StateDocs, Versioned
 
 
 REQUEUE_WINDOW = timedelta(hours=6)  # unqueued alerts older than this are history, not news
@@ -46,40 +46,41 @@ class EsState:
 
     def __init__(self, store):
         self.store = store
+        self.docs = StateDocs(store)
 
     def rules(self, keys: list[str]) -> dict[str, Versioned]:
-        return self.store.state_mget(keys)
+        return self.docs.mget(keys)
 
     def put_rule(self, key: str, doc: dict, expect: Versioned | None) -> bool:
-        return self.store.state_put(key, doc, expect=expect)
+        return self.docs.put(key, doc, expect=expect)
 
     def silenced_until(self, topic: str, now: datetime) -> datetime | None:
-        doc = self.store.state_get(silence_key(topic))
+        doc = self.docs.get(silence_key(topic))
         until = parse_dt(doc.get("until")) if doc else None
         return until if until and until > now else None
 
     def silence(self, topic: str, until: datetime, note: str = "", now: datetime | None = None) -> None:
-        self.store.state_put(silence_key(topic), {"kind": "silence", "topic": topic, "until": until.isoformat(),
-                                                  "note": note, "since": (now or datetime.now(timezone.utc)).isoformat()},
-                              refresh=True)
+        self.docs.put(silence_key(topic), {"kind": "silence", "topic": topic, "until": until.isoformat(),
+                                           "note": note, "since": (now or datetime.now(timezone.utc)).isoformat()},
+                      refresh=True)
 
     def unsilence(self, topic: str) -> bool:
-        return self.store.state_delete(silence_key(topic))
+        return self.docs.delete(silence_key(topic))
 
     def silences(self, now: datetime) -> list[dict]:
-        return [d for d in self.store.state_find("silence").values() if parse_dt(d["until"]) > now]
+        return [d for d in self.docs.find("silence").values() if parse_dt(d["until"]) > now]
 
     def record(self, alert: Alert, now: datetime) -> bool:
-        return self.store.alert_record(alert_doc(alert, now))
+        return self.docs.record(alert_doc(alert, now))
 
     def mark_queued(self, alert_id: str) -> None:
-        self.store.alert_mark(alert_id, queued=True)
+        self.docs.mark(alert_id, queued=True)
 
     def unqueued(self, since: datetime) -> list[Alert]:
-        return [Alert.model_validate(d) for d in self.store.alerts_find(since=since, queued=False)]
+        return [Alert.model_validate(d) for d in self.docs.alerts(since=since, queued=False)]
 
     def history(self, topic: str | None = None, since: datetime | None = None, size: int = 50) -> list[dict]:
-        return self.store.alerts_find(topic=topic, since=since, size=size)
+        return self.docs.alerts(topic=topic, since=since, size=size)
 
 
 class MemoryState:

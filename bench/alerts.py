@@ -22,7 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from rich.console import Console
 
 from bench.harness import stage
-from yuqing.config import Config, Topic
+from yuqing.config import Topic
+from yuqing.app.config import Config
 from yuqing.post import Post
 
 RUNS = 5
@@ -112,7 +113,6 @@ def _one_run(cfg: Config, topic: str, interval: float, receiver: _Receiver | Non
         stop.set()
         th.join(timeout=interval + 30)
         store.drop_all()
-        store.es.indices.delete(index=f"{cfg.elasticsearch.index_prefix}-outbox", ignore_unavailable=True)
     if not raised:
         return {"raised_s": None}
     out = {"raised_s": raised[0][0] - indexed, "eval_s": raised[0][1]}

@@ -22,8 +22,8 @@ import yaml
 from bench.harness import stage
 from crawlers.replay.build import card, mblog, search_page
 from crawlers.replay.server import ReplaySite, serve_in_thread
-from crawlers.run import run_child
-from yuqing.config import Config
+from yuqing.app.crawl_child import run_child
+from yuqing.app.config import Config
 
 KEYWORD = "星河手机"
 CHAINS = 16  # search paging is sequential per query, so the bench runs several queries at once, as real crawls do

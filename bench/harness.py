@@ -15,7 +15,7 @@ from typing import Callable
 from rich.console import Console
 from rich.table import Table
 
-from yuqing.config import Config
+from yuqing.app.config import Config
 
 STAGES: dict[str, Callable[..., dict]] = {}
 

@@ -125,7 +125,7 @@ def _score_process(cfg, texts: list[str]) -> dict:
             "        if line.startswith('VmHWM:'):\n"
             "            sys.stderr.write('\\nVmHWM ' + line.split()[1] + '\\n')\n"
             "atexit.register(peak)\n"
-            "from yuqing.cli import main\n"
+            "from yuqing.app.cli import main\n"
             "main()\n")
     out = {}
     cmd = [sys.executable, "-c", code, "score"] + (["--config", cfg.path] if cfg.path else [])

@@ -13,8 +13,11 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from yuqing.config import Config
+if TYPE_CHECKING:  # the root config is the shell's; this stage only reads its sections
+    from yuqing.app.config import Config
+
 
 
 def checkpoint_path(cfg: Config) -> Path:

@@ -7,8 +7,11 @@ AutoThrottle, RetryMiddleware, RobotsTxtMiddleware, HttpProxyMiddleware, JOBDIR.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from yuqing.config import Config
+if TYPE_CHECKING:  # the root config is the shell's; this stage only reads its sections
+    from yuqing.app.config import Config
+
 
 RETRY_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 

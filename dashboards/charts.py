@@ -160,9 +160,9 @@ def negative_chart(store, topic: str, now: datetime, window_start: datetime, win
     start = end - timedelta(days=1)
     edges = [start + i * step for i in range(int(timedelta(days=1) / step))]
     windows = [(s, s + step) for s in edges]
-    counts = store.window_counts(topic, windows, negative_only=True)
+    counts = store.posts.window_counts(topic, windows, negative_only=True)
     past = [(s - timedelta(days=d), s - timedelta(days=d) + step) for d in range(1, baseline_days + 1) for s in edges]
-    past_counts = store.window_counts(topic, past, negative_only=True)
+    past_counts = store.posts.window_counts(topic, past, negative_only=True)
     n = len(edges)
     baseline = [sum(past_counts[d * n + i] for d in range(baseline_days)) / baseline_days for i in range(n)]
 

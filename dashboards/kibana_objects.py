@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dashboards import lens
 from dashboards.lens import CORE_VERSION, dumps
+from yuqing.store import index_name
 
 NDJSON = Path(__file__).with_name("yuqing.ndjson")
 NEGATIVE = 'sentiment_label : "negative"'
@@ -23,16 +24,16 @@ NEGATIVE = 'sentiment_label : "negative"'
 
 def data_views(prefix: str) -> list[dict]:
     def view(suffix: str, time_field: str, name: str) -> dict:
-        return {"id": f"{prefix}-{suffix}", "type": "index-pattern", "coreMigrationVersion": CORE_VERSION,
+        return {"id": index_name(prefix, suffix), "type": "index-pattern", "coreMigrationVersion": CORE_VERSION,
                 "typeMigrationVersion": "8.0.0", "managed": False, "references": [],
-                "attributes": {"title": f"{prefix}-{suffix}*", "name": name, "timeFieldName": time_field,
+                "attributes": {"title": f"{index_name(prefix, suffix)}*", "name": name, "timeFieldName": time_field,
                                "fieldFormatMap": "{}", "runtimeFieldMap": "{}", "fields": "[]", "typeMeta": "{}"}}
 
     return [view("posts", "published_at", "舆情帖子"), view("alerts", "fired_at", "舆情预警")]
 
 
 def lens_panels(prefix: str) -> dict[str, lens.Lens]:
-    posts, alerts = f"{prefix}-posts", f"{prefix}-alerts"
+    posts, alerts = index_name(prefix, "posts"), index_name(prefix, "alerts")
     i = lambda name: f"{prefix}-lens-{name}"  # noqa: E731
     p = {}
     k = i("volume-sentiment")

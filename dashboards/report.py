@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from alerts.state_docs import StateDocs
 from dashboards import charts
+from dashboards.queries import ReportQueries
 from dashboards.summary import SEVERITY_ZH, pct, platform_name, topic_sentence
 
 KIND_ZH = {"alert": "预警", "escalation": "升级", "recovery": "恢复"}
@@ -125,22 +127,23 @@ def build_report(store, topics: list[str], now: datetime, days: int = 1, tz: str
     store.refresh()
 
     scope = topics or None  # no topics configured: report on every post
-    overall = store.period_stats(scope, start, end, interval=interval, tz=tz)
-    overall_prev = store.period_stats(scope, prev_start, start, interval=interval, tz=tz)
-    all_alerts = store.alerts_between(start, end, scope)
+    q = ReportQueries(store)
+    overall = q.period_stats(scope, start, end, interval=interval, tz=tz)
+    overall_prev = q.period_stats(scope, prev_start, start, interval=interval, tz=tz)
+    all_alerts = StateDocs(store).alerts(since=start, until=end, topics=scope, size=200)[::-1]  # oldest first
     sections = []
     for t in topics:
-        cur = store.period_stats(t, start, end, interval=interval, tz=tz)
-        prev = store.period_stats(t, prev_start, start, interval=interval, tz=tz)
+        cur = q.period_stats(t, start, end, interval=interval, tz=tz)
+        prev = q.period_stats(t, prev_start, start, interval=interval, tz=tz)
         kws = sorted(cur["keywords"].items(), key=lambda kv: (-kv[1], kv[0]))
-        before = store.term_doc_counts(t, prev_start, start, cur["keyword_field"], [k for k, _ in kws])
+        before = q.term_doc_counts(t, prev_start, start, cur["keyword_field"], [k for k, _ in kws])
         t_alerts = [a for a in all_alerts if a.get("topic") == t]
         rows = alert_rows(t_alerts, zone)
         sec = TopicSection(
             name=t, total=cur["total"], previous=prev["total"], labels=cur["labels"], platforms=cur["platforms"],
             keywords=kws[:15], rising=rising_keywords(dict(kws), before),
-            top_negative=[post_row(p, zone) for p in store.top_labelled(t, start, end, "negative", n_posts)],
-            top_positive=[post_row(p, zone) for p in store.top_labelled(t, start, end, "positive", n_posts)],
+            top_negative=[post_row(p, zone) for p in store.posts.top_posts(t, start, end, n_posts, negative_only=False, label="negative")],
+            top_positive=[post_row(p, zone) for p in store.posts.top_posts(t, start, end, n_posts, negative_only=False, label="positive")],
             alerts=rows,
             summary=topic_sentence(t, period, cur["total"], prev["total"], cur["labels"].get("negative", 0),
                                    prev["labels"].get("negative", 0), cur["platforms"], [k for k, _ in kws],

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from yuqing.config import Strict
 
 
-class NlpConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NlpConfig(Strict):
     enabled: bool = True
     device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?)$")
     batch_size: int = Field(32, ge=1, le=4096)

@@ -10,7 +10,7 @@ jieba (pure Python) runs at ~1 MB/s; rjieba (jieba-rs, the same algorithm and de
 dictionary, in Rust) at >20 MB/s. rjieba has no `load_userdict`, but it has `add_word`, so both
 engines receive the same words with the same explicit frequencies. With `segmenter: auto` the
 fast engine is used only after checking, at start-up, that it keeps every dictionary word whole;
-otherwise jieba is used and the words it would split are logged. tests/test_text.py compares the
+otherwise jieba is used and the words it would split are logged. tests/nlp/test_text.py compares the
 two engines on sentences built around every dictionary word.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 # High enough that a brand name wins over the split a general dictionary would prefer in context
 # (e.g. 青禾 + 奶茶 vs 青 + 禾奶 + 茶), low enough not to swallow neighbouring words; checked by
-# tests/test_text.py on sentences around every dictionary word.
+# tests/nlp/test_text.py on sentences around every dictionary word.
 DEFAULT_FREQ = 20000
 # jieba only looks words up inside runs of these characters; a dictionary word with anything else
 # (a space, "·") can never match, so it is split at those characters instead.

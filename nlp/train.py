@@ -135,6 +135,7 @@ def train(out_dir: Path = modelfiles.DATA, top: int = 6, max_length: int = 96, e
           seed: int = data.SEED, threads: int | None = None, limit: int | None = None,
           layers: int | None = None, teacher: Path | None = None, alpha: float = 0.5, kd_t: float = 2.0,
           name: str = "sentiment", echo=print) -> dict:
+    # long: one training run, read top to bottom (features, optimiser, epochs, early stop, pack)
     convert.env_offline()
     if threads:
         torch.set_num_threads(threads)

@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from pipelines.chain import Pipeline
 from pipelines.dedupe import Dedupe
 from pipelines.privacy import Privacy
 from pipelines.sink import StoreSink
+from pipelines.spool import Spool
 from pipelines.validate import Validate
-from yuqing.config import Config
-from yuqing.spool import Spool
 from yuqing.store import Store
+
+if TYPE_CHECKING:  # the root config is the shell's; this stage only reads its sections
+    from yuqing.app.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +36,7 @@ def build_pipeline(cfg: Config, store: Store | None = None, nlp: bool | None = N
 
 
 def _nlp_stage(cfg: Config, store: Store):
-    """The NLP enrichment stage, when the nlp package provides one."""
-    try:
-        from pipelines.enrich import Enrich
-    except ImportError:
-        log.info("NLP enrichment not available; posts are stored without sentiment")
-        return None
+    """The NLP enrichment stage (tokens, keywords, near-duplicates, sentiment)."""
+    from pipelines.enrich import Enrich  # loads jieba and the model's runtime: only when enriching
+
     return Enrich.from_config(cfg, store=store)

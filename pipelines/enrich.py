@@ -19,23 +19,14 @@ import logging
 from datetime import timedelta
 
 from nlp.analyse import Analyser
+from nlp.docs import find_simhash_keys
+from nlp.sentiment import load_scorer
 from nlp.simhash import DupIndex, band_keys, from_hex, to_hex
 from pipelines.chain import Report
 from yuqing.post import Post
+from yuqing.store import StoreError
 
 log = logging.getLogger(__name__)
-
-
-def load_scorer(cfg):
-    """(scorer, None) or (None, why not)."""
-    try:
-        from nlp.sentiment import Scorer
-    except ImportError as e:
-        return None, f"the sentiment model code is not available ({e})"
-    try:
-        return Scorer.load(cfg), None
-    except Exception as e:  # ModelError, a missing or corrupt file, torch refusing the device
-        return None, f"the sentiment model could not be loaded ({type(e).__name__}: {e})"
 
 
 class Enrich:
@@ -98,13 +89,11 @@ class Enrich:
         """Put earlier copies from the store into the in-process index (oldest first)."""
         if not self.store_lookup:
             return
-        from elasticsearch import ApiError, ConnectionError as ESConnectionError, TransportError
-
         since = min(p.published_at for p, _ in todo) - timedelta(days=self.cfg.nlp.dup_window_days)
         keys = [k for p, _ in todo for k in p.simhash_keys]
         try:
-            found = self.store.find_simhash_keys(keys, since)
-        except (ESConnectionError, TransportError, ApiError) as e:
+            found = find_simhash_keys(self.store, keys, since)
+        except StoreError as e:
             log.warning("near-duplicate lookup in Elasticsearch failed (%s); linking copies within this run only",
                         type(e).__name__)
             self.store_lookup = False

@@ -2,7 +2,7 @@
 
 It runs before NLP so that tokens and keywords are computed from masked text and can never
 carry a phone number; and after dedupe, which keys on platform and post id only. It pseudonymises
-author ids and names (yuqing.pseudonym), masks personal data in title and text (yuqing.pii),
+author ids and names (pipelines.pseudonym), masks personal data in title and text (pipelines.pii),
 replaces the author's own raw id where it is repeated in the URL or text (weibo.com/<uid>/...),
 and drops fields the configuration does not keep (数据最小化). Nothing raw is ever logged: the
 summary at close has counts only.
@@ -12,11 +12,14 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from typing import TYPE_CHECKING
 
-from yuqing.config import Config
-from yuqing.pii import mask
+from pipelines.pii import mask
+from pipelines.pseudonym import Pseudonymiser, is_pseudonym, pseudo_key
 from yuqing.post import Post
-from yuqing.pseudonym import Pseudonymiser, is_pseudonym, pseudo_key
+
+if TYPE_CHECKING:  # the root config is the shell's; this stage only reads its sections
+    from yuqing.app.config import Config
 
 log = logging.getLogger(__name__)
 

@@ -38,9 +38,7 @@ class PostPipeline:
         self.crawler = crawler
         cfg = crawler.settings["YUQING_CFG"]
         if cfg is None:
-            from yuqing import config
-
-            cfg = config.load(crawler.settings.get("YUQING_CONFIG"))
+            raise NotConfigured("PostPipeline needs the YUQING_CFG setting (crawlers.settings.spider_settings sets it)")
         self.cfg = cfg
         self.chain = build_pipeline(cfg, nlp=crawler.settings.get("YUQING_NLP"))
         self.buffer: list = []

@@ -5,7 +5,7 @@ import logging
 
 from pipelines.chain import Report
 from yuqing.post import Post
-from yuqing.spool import Spool
+from pipelines.spool import Spool
 from yuqing.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)

@@ -1,13 +1,15 @@
 """First stage: turn whatever a spider or a JSON line gave into a valid `Post`, or reject it."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from pipelines.chain import Rejected
-from yuqing.config import Config
 from yuqing.post import Post
+
+if TYPE_CHECKING:  # the root config is the shell's; this stage only reads its sections
+    from yuqing.app.config import Config
 
 MAX_TEXT = 100_000  # characters; longer bodies are cut, never rejected
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from yuqing import config as config_mod
+from yuqing.app import config as config_mod
 from yuqing.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +24,7 @@ def es_node():
     from yuqing.es_local import LocalNode
 
     cfg = config_mod.load(ROOT / "config.yaml")
-    node = LocalNode(cfg)
+    node = LocalNode(cfg.elasticsearch, cfg.home_dir)
     h = node.health()
     if not h or h.get("status") not in ("green", "yellow"):
         node.up(echo=lambda m: None)
@@ -73,7 +73,7 @@ def cli(cfg_file, tmp_path):
     def run(*args: str, input: str | None = None, timeout: float = 300, env: dict | None = None):
         e = {**os.environ, "YUQING_CONFIG": str(cfg_file), "YUQING_HOME": str(tmp_path / "home"),
              "COLUMNS": "200", **(env or {})}
-        return subprocess.run([sys.executable, "-m", "yuqing", *args], input=input, capture_output=True,
+        return subprocess.run([sys.executable, "-m", "yuqing.app", *args], input=input, capture_output=True,
                               text=True, timeout=timeout, env=e, cwd=str(ROOT))
 
     return run

@@ -1,41 +1,19 @@
-"""One typed configuration tree for the whole of yuqing.
+"""The configuration types every stage shares: the strict base, Elasticsearch, topics, the home folder.
 
-`load(path)` reads YAML, substitutes `${VAR}` / `${VAR:-default}` from the environment, and
-validates with pydantic. Every failure raises `ConfigError` whose lines each name the key path,
-the bad value and what was expected, so a user can fix the file without reading code.
-
-Sections owned by other packages (sources, nlp, alerts) keep their models next to the code that
-uses them and are plugged in here, so this file stays the single entry point.
+The root config that assembles the stages' sections lives in the shell (`yuqing/app/config.py`);
+these are the pieces a stage may take without knowing the others.
 """
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Iterable
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+import opencc
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from alerts.config import AlertsConfig
-from crawlers.config import SourcesConfig
-from nlp.config import NlpConfig
-from yuqing.schedule_config import ScheduleConfig
-
-DEFAULT_PATH = "config.yaml"
-
-
-class ConfigError(Exception):
-    """A config problem a person can act on: one line per problem."""
-
-    def __init__(self, path: str | os.PathLike, problems: list[str]):
-        self.path = str(path)
-        self.problems = problems
-        super().__init__(f"{self.path}: " + "; ".join(problems))
-
-    def __str__(self) -> str:
-        return "\n".join(f"{self.path}: {p}" for p in self.problems)
+_T2S = opencc.OpenCC("t2s")  # topics are written in simplified; posts from 台湾/香港 often are not
 
 
 class Strict(BaseModel):
@@ -88,214 +66,30 @@ class Topic(Strict):
     recipients: list[str] = []
 
     def matches(self, text: str) -> bool:
-        t = text.lower()
-        if any(x.lower() in t for x in self.exclude):
-            return False
-        return any(k.lower() in t for k in self.keywords)
+        return bool(match_topics([self], text))
 
 
-class RetentionConfig(Strict):
-    days: int = Field(365, ge=1)
+def match_topics(topics: Iterable[Topic], text: str) -> list[str]:
+    """Names of the topics the text is about: one of their keywords and none of their exclusions,
+    in the text as written or once converted from traditional to simplified characters.
 
+    The one topic matcher: spiders, validation and the alerts all call this, so a post cannot
+    match a topic in one place and not in another. Converting is the slow part, so it happens
+    once per text and only when the text as written does not settle every topic."""
+    low = text.lower()
+    folded: list[str] = []
 
-class PrivacyConfig(Strict):
-    """Owned by pipelines/privacy.py; see PRIVACY.md for why each switch exists."""
+    def simplified() -> str:
+        if not folded:
+            folded.append(_T2S.convert(low))
+        return folded[0]
 
-    pseudonymise: bool = True
-    mask_pii: bool = True
-    # Fields kept in the index; everything else a source yields is dropped before storage.
-    # null keeps every schema field; platform, post_id, published_at, crawled_at are always kept.
-    keep_fields: list[str] | None = None
+    def holds(words: list[str]) -> bool:
+        return any(w.lower() in low for w in words) or any(w.lower() in simplified() for w in words)
 
-    @field_validator("keep_fields")
-    @classmethod
-    def _known_fields(cls, v: list[str] | None) -> list[str] | None:
-        from yuqing.post import Post
-
-        for name in v or []:
-            if name not in Post.model_fields:
-                close = difflib.get_close_matches(name, list(Post.model_fields), n=1)
-                raise ValueError(f"{name!r} is not a post field"
-                                 + (f"; did you mean {close[0]!r}?" if close else f"; fields: {', '.join(Post.model_fields)}"))
-        return v
-
-
-class Config(Strict):
-    timezone: str = "Asia/Shanghai"
-    home: str | None = None  # overrides YUQING_HOME
-    elasticsearch: ElasticsearchConfig = ElasticsearchConfig()
-    topics: list[Topic] = []
-    sources: SourcesConfig = SourcesConfig()
-    nlp: NlpConfig = NlpConfig()
-    alerts: AlertsConfig = AlertsConfig()
-    schedule: ScheduleConfig = ScheduleConfig()
-    retention: RetentionConfig = RetentionConfig()
-    privacy: PrivacyConfig = PrivacyConfig()
-    path: str | None = Field(None, exclude=True)
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r}; use an IANA name such as Asia/Shanghai")
-        return v
-
-    @property
-    def home_dir(self) -> Path:
-        return yuqing_home(self.home)
-
-    def topic_names(self) -> list[str]:
-        return [t.name for t in self.topics]
-
-    def match_topics(self, text: str) -> list[str]:
-        return [t.name for t in self.topics if t.matches(text)]
+    return [t.name for t in topics if holds(t.keywords) and not (t.exclude and holds(t.exclude))]
 
 
 def yuqing_home(override: str | None = None) -> Path:
     p = Path(override or os.environ.get("YUQING_HOME") or Path.home() / ".cache" / "yuqing")
     return p.expanduser()
-
-
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-def _substitute(node: Any, where: str, problems: list[str]) -> Any:
-    if isinstance(node, dict):
-        return {k: _substitute(v, f"{where}.{k}" if where else str(k), problems) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_substitute(v, f"{where}.{i}", problems) for i, v in enumerate(node)]
-    if not isinstance(node, str) or "${" not in node:
-        return node
-
-    def repl(m: re.Match) -> str:
-        name, default = m.group(1), m.group(2)
-        value = os.environ.get(name)
-        if value is None or (value == "" and default is not None):
-            if default is None:
-                problems.append(
-                    f"{where}: environment variable {name} is not set "
-                    f"(export {name}=..., or write ${{{name}:-default}} in the file)"
-                )
-                return ""
-            return default
-        return value
-
-    out = _VAR.sub(repl, node)
-    # A whole-value placeholder that resolves to "" means "not set": treat as null.
-    if out == "" and _VAR.fullmatch(node):
-        return None
-    return out
-
-
-def _model_keys(model: type[BaseModel], loc: tuple) -> list[str]:
-    """The keys allowed at `loc` (for "did you mean" on an unknown key)."""
-    m: Any = model
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        f = getattr(m, "model_fields", {}).get(part)
-        if f is None:
-            return []
-        ann = f.annotation
-        for cand in [ann, *getattr(ann, "__args__", ())]:
-            if isinstance(cand, type) and issubclass(cand, BaseModel):
-                m = cand
-                break
-            inner = getattr(cand, "__args__", ())
-            if inner and isinstance(inner[0], type) and issubclass(inner[0], BaseModel):
-                m = inner[0]
-                break
-        else:
-            return []
-    return list(getattr(m, "model_fields", {}))
-
-
-def _describe(err: dict, model: type[BaseModel]) -> str:
-    loc = err["loc"]
-    key = ".".join(str(p) for p in loc) or "(top level)"
-    if err["type"] == "extra_forbidden":
-        allowed = [k for k in _model_keys(model, loc) if k != "path"]
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else (f"; allowed: {', '.join(allowed)}" if allowed else "")
-        return f"{key}: unknown key{hint}"
-    value = err.get("input")
-    shown = repr(value)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "missing":
-        return f"{key}: required key is missing"
-    return f"{key}: {msg} (got {shown})"
-
-
-def parse(data: Any, path: str | os.PathLike = "<config>") -> Config:
-    """Validate an already-loaded mapping (tests and `config check` share this)."""
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(path, [f"the file must be a mapping of sections, got {type(data).__name__}"])
-    problems: list[str] = []
-    data = _substitute(data, "", problems)
-    if problems:
-        raise ConfigError(path, problems)
-    try:
-        cfg = Config.model_validate(data)
-    except ValidationError as e:
-        raise ConfigError(path, [_describe(err, Config) for err in e.errors()]) from None
-    cfg.path = str(path)
-    return cfg
-
-
-def load(path: str | os.PathLike | None = None) -> Config:
-    path = Path(path or os.environ.get("YUQING_CONFIG") or DEFAULT_PATH)
-    if not path.exists():
-        raise ConfigError(path, ["file not found (pass --config PATH or set YUQING_CONFIG)"])
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ConfigError(path, [f"{where}not valid YAML ({getattr(e, 'problem', e)})"]) from None
-    return parse(data, path)
-
-
-SECRET_KEYS = re.compile(r"(password|passwd|pwd|secret|token|api_key|apikey|cookies?|pseudo_key|authorization"
-                         r"|credentials?)$", re.I)
-# Credentials carried inside a URL: a webhook is as good as its token (DingTalk access_token,
-# WeCom key, Feishu/Slack hook paths), and user:password@host.
-SECRET_IN_URL = re.compile(r"(?i)[?&](?:access_token|token|key|sign|secret)=(?!\$\{)[^&\s]+"
-                           r"|/open-apis/bot/v2/hook/[\w-]+|hooks\.slack\.com/\S+|://[^/\s:@]+:(?!\$\{)[^@\s/]+@")
-
-
-def secret_warnings(path: str | os.PathLike) -> list[str]:
-    """Secrets should come from the environment; warn on any literal one in the file."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    out: list[str] = []
-
-    def walk(node: Any, where: str) -> None:
-        if isinstance(node, dict):
-            for k, v in node.items():
-                w = f"{where}.{k}" if where else str(k)
-                literal = [x for x in (v if isinstance(v, list) else [v]) if isinstance(x, str) and x
-                           and not _VAR.fullmatch(x.strip())]
-                if SECRET_KEYS.search(str(k)) and literal:
-                    out.append(f"{w}: a secret is written in the file; use ${{ENV_VAR}} instead")
-                elif isinstance(v, str) and SECRET_IN_URL.search(v):
-                    out.append(f"{w}: this URL carries a credential (token, key or password); "
-                               "use ${ENV_VAR} for the whole URL instead")
-                if not isinstance(v, str):
-                    walk(v, w)
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                if isinstance(v, str) and SECRET_IN_URL.search(v):
-                    out.append(f"{where}.{i}: this URL carries a credential (token, key or password); "
-                               "use ${ENV_VAR} for the whole URL instead")
-                walk(v, f"{where}.{i}")
-
-    walk(raw, "")
-    return out
-

@@ -18,7 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from yuqing.config import Config
+from yuqing.config import ElasticsearchConfig
 
 GROUP = "org.elasticsearch.distribution.integ-test-zip"
 ARTIFACT = "elasticsearch"
@@ -29,11 +29,11 @@ class NodeError(Exception):
 
 
 class LocalNode:
-    def __init__(self, cfg: Config):
-        self.cfg = cfg
-        self.local = cfg.elasticsearch.local
+    def __init__(self, es: ElasticsearchConfig, home: Path):
+        self.yuqing_home = home  # $YUQING_HOME: the Maven repository and every node's folder live here
+        self.local = es.local
         self.version = self.local.version
-        self.root = cfg.home_dir / "es"
+        self.root = home / "es"
         # The unpacked distribution is shared and read-only; each node (one per port) has its
         # own config, data and logs, so tests can run a second, disposable node beside it.
         self.home = self.root / f"elasticsearch-{self.version}"
@@ -48,7 +48,7 @@ class LocalNode:
 
     # -- fetch --------------------------------------------------------------------------
     def zip_path(self) -> Path:
-        return (self.cfg.home_dir / "m2" / GROUP.replace(".", "/") / ARTIFACT / self.version
+        return (self.yuqing_home / "m2" / GROUP.replace(".", "/") / ARTIFACT / self.version
                 / f"{ARTIFACT}-{self.version}.zip")
 
     def fetch(self, echo=print) -> Path:
@@ -63,7 +63,7 @@ class LocalNode:
         if not z.exists():
             echo(f"downloading Elasticsearch {self.version} ({GROUP}:{ARTIFACT}:zip) from Maven Central ...")
             cmd = ["mvn", "-q", "-B", "dependency:get", f"-Dartifact={GROUP}:{ARTIFACT}:{self.version}:zip",
-                   "-Dtransitive=false", f"-Dmaven.repo.local={self.cfg.home_dir / 'm2'}"]
+                   "-Dtransitive=false", f"-Dmaven.repo.local={self.yuqing_home / 'm2'}"]
             r = subprocess.run(cmd, capture_output=True, text=True)
             if r.returncode != 0 or not z.exists():
                 tail = (r.stdout + r.stderr).strip().splitlines()[-3:]

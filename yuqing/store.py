@@ -1,37 +1,39 @@
-"""The only module that knows index names, mappings and query DSL.
+"""The Elasticsearch client: index names, the posts mapping, writes, and the project's own errors.
 
 Posts live in monthly indices `<prefix>-posts-YYYY.MM` (by publication time, UTC) read through
 the alias `<prefix>-posts`; retention drops whole indices, because the server core this project
 runs on has no `_delete_by_query`, painless or ILM. Document `_id` is `platform:post_id`.
+
+Every index name is made here (`Store.index(name)`), and every Elasticsearch exception is
+translated here into `StoreUnavailable` (no node answers), `StoreError` (a request was refused)
+or a return value (a version conflict, a missing document), so no module above catches an
+Elasticsearch exception. The stages own their documents (alerts: rule state, alerts, outbox;
+dashboards: report aggregations; nlp: token and simhash reads; pipelines: erasure) and reach
+them through the generic calls below; read queries over posts are `store.posts`
+(yuqing/post_queries.py).
 """
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
-from elasticsearch import ApiError, ConnectionError as ESConnectionError, Elasticsearch, NotFoundError
+from elasticsearch import ApiError, ConflictError, ConnectionError as ESConnectionError, Elasticsearch, NotFoundError
 from elasticsearch import TransportError, helpers
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from yuqing.config import ElasticsearchConfig
+from yuqing.es_client import Doc, StoreError, StoreUnavailable, make_client  # noqa: F401  (the store's API)
 from yuqing.post import Post, es_fields
-from yuqing.store_privacy import PrivacyDocs
-from yuqing.store_queries import PostQueries
-from yuqing.store_report import ReportQueries
-from yuqing.store_nlp import NlpDocs
-from yuqing.store_state import StateDocs
+from yuqing.post_queries import PostQueries
 
 log = logging.getLogger(__name__)
 
 
 def _transient(e: BaseException) -> bool:
     return isinstance(e, ApiError) and e.meta.status in (429, 503)
-
-
-class StoreUnavailable(Exception):
-    """Elasticsearch cannot be reached (after the client's own retries)."""
 
 
 @dataclass
@@ -43,39 +45,30 @@ class UpsertResult:
     unwritten: list[Post] = field(default_factory=list)
 
 
-def make_client(cfg: ElasticsearchConfig) -> Elasticsearch:
-    kw: dict[str, Any] = {
-        "request_timeout": cfg.request_timeout,
-        "max_retries": cfg.max_retries,
-        "retry_on_timeout": True,
-        "retry_on_status": (429, 502, 503, 504),
-    }
-    if cfg.api_key:
-        kw["api_key"] = cfg.api_key
-    elif cfg.username:
-        kw["basic_auth"] = (cfg.username, cfg.password or "")
-    if any(h.startswith("https") for h in cfg.hosts):
-        kw["verify_certs"] = cfg.verify_certs
-        if cfg.ca_certs:
-            kw["ca_certs"] = cfg.ca_certs
-    return Elasticsearch(cfg.hosts, **kw)
+def index_name(prefix: str, name: str) -> str:
+    """The one place an index name is made: `<prefix>-<name>` (Kibana's data views use it too)."""
+    return f"{prefix}-{name}"
 
 
 def month_suffix(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y.%m")
 
 
-class Store(PostQueries, StateDocs, PrivacyDocs, ReportQueries, NlpDocs):
+class Store:
     def __init__(self, cfg: ElasticsearchConfig, client: Elasticsearch | None = None):
         self.cfg = cfg
         self.es = client or make_client(cfg)
-        p = cfg.index_prefix
-        self.posts_alias = f"{p}-posts"
-        self.posts_pattern = f"{p}-posts-*"
-        self.alerts_index = f"{p}-alerts"
-        self.state_index = f"{p}-state"
-        self.outbox_index = f"{p}-outbox"  # alert deliveries (yuqing/store_outbox.py)
+        self.posts_alias = self.index("posts")
+        self.posts_pattern = f"{self.posts_alias}-*"
+        self.alerts_index = self.index("alerts")
+        self.state_index = self.index("state")
+        self.outbox_index = self.index("outbox")  # alert deliveries (alerts/outbox_docs.py)
+        self.posts = PostQueries(self)
         self._ready = False
+        self._indices: set[str] = set()
+
+    def index(self, name: str) -> str:
+        return index_name(self.cfg.index_prefix, name)
 
     # -- set-up -------------------------------------------------------------------------
     def template(self) -> dict:
@@ -212,38 +205,31 @@ class Store(PostQueries, StateDocs, PrivacyDocs, ReportQueries, NlpDocs):
             res.unwritten = list(pending.values())
         return res
 
-    def refresh(self) -> None:
-        self.es.indices.refresh(index=self.posts_pattern, ignore_unavailable=True, allow_no_indices=True)
-
     # -- reads --------------------------------------------------------------------------
     def count(self, query: dict | None = None) -> int:
-        try:
-            r = self.es.count(index=self.posts_pattern, query=query or {"match_all": {}},
-                              ignore_unavailable=True, allow_no_indices=True)
-        except NotFoundError:
-            return 0
-        return int(r["count"])
+        return self.count_in(self.posts_pattern, query)
 
     def breakdown(self, *fields: str) -> dict[str, dict[str, int]]:
         """Document counts per value of each field (for summaries)."""
         aggs = {f: {"terms": {"field": f, "size": 50, "missing": "(none)"}} for f in fields}
-        r = self.es.search(index=self.posts_pattern, size=0, aggs=aggs, ignore_unavailable=True, allow_no_indices=True)
+        r = self.search(self.posts_pattern, size=0, aggs=aggs)
         out = {}
         for f in fields:
             out[f] = {b["key"]: b["doc_count"] for b in r.get("aggregations", {}).get(f, {}).get("buckets", [])}
         return out
 
     def cross_breakdown(self, outer: str, inner: str) -> dict[str, dict[str, int]]:
-        r = self.es.search(index=self.posts_pattern, size=0, ignore_unavailable=True, allow_no_indices=True, aggs={
+        r = self.search(self.posts_pattern, size=0, aggs={
             "o": {"terms": {"field": outer, "size": 50}, "aggs": {"i": {"terms": {"field": inner, "size": 10}}}}})
         return {b["key"]: {c["key"]: c["doc_count"] for c in b["i"]["buckets"]}
                 for b in r.get("aggregations", {}).get("o", {}).get("buckets", [])}
 
     def posts_indices(self) -> list[str]:
-        try:
-            r = self.es.indices.get(index=self.posts_pattern, allow_no_indices=True, ignore_unavailable=True)
-        except NotFoundError:
-            return []
+        with self._guard("listing the posts indices"):
+            try:
+                r = self.es.indices.get(index=self.posts_pattern, allow_no_indices=True, ignore_unavailable=True)
+            except NotFoundError:
+                return []
         return sorted(r.body)
 
     def delete_older_than(self, days: int, now: datetime | None = None) -> list[str]:
@@ -259,14 +245,131 @@ class Store(PostQueries, StateDocs, PrivacyDocs, ReportQueries, NlpDocs):
                 continue
             end = (start.replace(day=28) + timedelta(days=4)).replace(day=1)  # first day of next month
             if end <= cutoff:
-                self.es.indices.delete(index=name)
+                with self._guard(f"dropping {name}"):
+                    self.es.indices.delete(index=name)
                 dropped.append(name)
         return dropped
+
+    # -- documents of the stages (alert state, outbox, incidents ...) ---------------------
+    @contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        """Elasticsearch's exceptions become the project's: unreachable, or refused with a reason."""
+        try:
+            yield
+        except (ESConnectionError, TransportError) as e:
+            raise StoreUnavailable(self._unreachable(e)) from e
+        except ApiError as e:
+            raise StoreError(f"Elasticsearch refused {what}: HTTP {e.meta.status} {e.message}") from e
+
+    def ensure_index(self, name: str, mappings: dict) -> None:
+        """Create an index of the stages' documents once (idempotent; a concurrent creator wins)."""
+        if name in self._indices:
+            return
+        with self._guard(f"creating {name}"):
+            if not self.es.indices.exists(index=name):
+                try:
+                    self.es.indices.create(index=name, mappings=mappings, settings={
+                        "number_of_shards": 1, "number_of_replicas": self.cfg.replicas})
+                except ApiError as e:
+                    if "resource_already_exists" not in str(e):
+                        raise
+        self._indices.add(name)
+
+    def get(self, index: str, doc_id: str) -> Doc | None:
+        with self._guard(f"reading {index}/{doc_id}"):
+            try:
+                return Doc.from_hit(self.es.get(index=index, id=doc_id).body)
+            except NotFoundError:
+                return None
+
+    def mget(self, index: str, ids: list[str]) -> dict[str, Doc]:
+        """Documents by id, read in real time (no refresh wait), each with its version."""
+        if not ids:
+            return {}
+        with self._guard(f"reading {index}"):
+            r = self.es.mget(index=index, ids=ids)
+        return {d["_id"]: Doc.from_hit(d) for d in r["docs"] if d.get("found")}
+
+    def put(self, index: str, doc_id: str, doc: dict, expect: Doc | None | bool = True,
+            refresh: bool = False) -> Doc | None:
+        """Write a document. `expect` is the version read earlier (None: it must not exist yet;
+        True: write unconditionally). Returns the written version, or None when another writer
+        got there first (optimistic concurrency: the caller re-reads and decides)."""
+        kw: dict = {}
+        if expect is None:
+            kw["op_type"] = "create"
+        elif isinstance(expect, Doc) and expect.seq_no is not None:
+            kw["if_seq_no"], kw["if_primary_term"] = expect.seq_no, expect.primary_term
+        with self._guard(f"writing {index}/{doc_id}"):
+            try:
+                r = self.es.index(index=index, id=doc_id, document=doc, refresh="wait_for" if refresh else False, **kw)
+            except ConflictError:
+                return None
+        out = Doc(doc)
+        out.id, out.seq_no, out.primary_term = doc_id, r["_seq_no"], r["_primary_term"]
+        return out
+
+    def update(self, index: str, doc_id: str, fields: dict) -> None:
+        with self._guard(f"updating {index}/{doc_id}"):
+            self.es.update(index=index, id=doc_id, doc=fields, retry_on_conflict=3)
+
+    def delete(self, index: str, doc_id: str) -> bool:
+        with self._guard(f"deleting {index}/{doc_id}"):
+            try:
+                self.es.delete(index=index, id=doc_id, refresh="wait_for")
+            except NotFoundError:
+                return False
+        return True
+
+    def search(self, index: str, **kw) -> dict:
+        """A search over `index` (a name or pattern) that may not exist yet: then no hits."""
+        with self._guard(f"a search of {index}"):
+            try:
+                return self.es.search(index=index, ignore_unavailable=True, allow_no_indices=True, **kw).body
+            except NotFoundError:
+                return {"hits": {"total": {"value": 0}, "hits": []}, "aggregations": {}}
+
+    def find(self, index: str, query: dict, size: int = 100, sort: list | None = None, **kw) -> list[Doc]:
+        """Documents matching `query`, each with its version, after a refresh (so just-written
+        ones are seen)."""
+        self.refresh(index)
+        r = self.search(index, query=query, size=size, sort=sort or [], seq_no_primary_term=True, **kw)
+        return [Doc.from_hit(h) for h in r["hits"]["hits"]]
+
+    def count_in(self, index: str, query: dict | None = None) -> int:
+        with self._guard(f"a count of {index}"):
+            try:
+                r = self.es.count(index=index, query=query or {"match_all": {}}, ignore_unavailable=True,
+                                  allow_no_indices=True)
+            except NotFoundError:
+                return 0
+        return int(r["count"])
+
+    def scan(self, index: str, query: dict, size: int = 1000, **kw) -> Iterator[dict]:
+        """Every hit of `query` (a scroll: a consistent snapshot, fine for millions)."""
+        with self._guard(f"a scan of {index}"):
+            try:
+                yield from helpers.scan(self.es, index=index, query={"query": query}, size=size,
+                                        ignore_unavailable=True, allow_no_indices=True, **kw)
+            except NotFoundError:
+                return
+
+    def bulk(self, actions: Iterable[dict], chunk: int | None = None) -> Iterator[tuple[bool, str, dict]]:
+        """(ok, op, item info) per action, errors included, never raised per item."""
+        with self._guard("a bulk request"):
+            for ok, item in helpers.streaming_bulk(self.es, actions, chunk_size=chunk or self.cfg.bulk_chunk,
+                                                   raise_on_error=False, raise_on_exception=True):
+                op, info = next(iter(item.items()))
+                yield ok, op, info
+
+    def refresh(self, index: str | None = None) -> None:
+        with self._guard("a refresh"):
+            self.es.indices.refresh(index=index or self.posts_pattern, ignore_unavailable=True, allow_no_indices=True)
 
     def drop_all(self) -> None:
         """Delete every index with this prefix (tests, `yuqing es reset`)."""
         p = self.cfg.index_prefix
-        for pattern in (self.posts_pattern, self.alerts_index, self.state_index, self.outbox_index):
+        for pattern in (self.posts_pattern, self.alerts_index, self.state_index, self.outbox_index, *self._indices):
             try:
                 self.es.indices.delete(index=pattern, ignore_unavailable=True, allow_no_indices=True)
             except (NotFoundError, ApiError):

@@ -6,13 +6,12 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from yuqing.config import Strict
 
 Security = Literal["starttls", "ssl", "none"]
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 def _http_url(v: str) -> str:
@@ -21,7 +20,7 @@ def _http_url(v: str) -> str:
     return v
 
 
-class ChannelBase(_Strict):
+class ChannelBase(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     enabled: bool = True
     topics: list[str] = []  # only these topics; empty means every topic
@@ -90,7 +89,7 @@ ChannelConfig = Annotated[
 ]
 
 
-class DeliveryConfig(_Strict):
+class DeliveryConfig(Strict):
     """Back-off grows initial × factor^(attempt-1) up to max; a delivery older than max_age that
     has been tried at least once is failed (kept, counted by `yuqing status`, listed by
     `yuqing alerts outbox`, requeued by `--retry-failed`; never dropped)."""

@@ -62,10 +62,10 @@ class Rule:
         """Build a complete alert: severity, examples, keywords, link, Chinese title and summary."""
         sev = text.severity_for(value, threshold, self.p.warning_at, self.p.critical_at)
         if posts is None:
-            posts = store.top_posts(topic, start, end, n=self.ctx.top_posts, negative_only=self.negative_only,
+            posts = store.posts.top_posts(topic, start, end, n=self.ctx.top_posts, negative_only=self.negative_only,
                                     dedup=self.ctx.dedup) if self.ctx.top_posts else []
         if keywords is None:
-            keywords = store.top_keywords(topic, start, end, n=10, negative_only=self.negative_only, dedup=self.ctx.dedup)
+            keywords = store.posts.top_keywords(topic, start, end, n=10, negative_only=self.negative_only, dedup=self.ctx.dedup)
         ratio = (value / baseline) if baseline else None
         a = Alert(topic=topic, rule=self.name, severity=sev, fired_at=now, window_start=start, window_end=end,
                   value=value, baseline=baseline, ratio=ratio, threshold=threshold,

@@ -14,7 +14,7 @@ class Influencer(Rule):
 
     def evaluate(self, store, topic: str, now: datetime) -> list[Alert]:
         start, end = self.window(now)
-        posts = store.top_posts(topic, start, end, n=max(self.ctx.top_posts, 1), negative_only=True,
+        posts = store.posts.top_posts(topic, start, end, n=max(self.ctx.top_posts, 1), negative_only=True,
                                 dedup=self.ctx.dedup, min_followers=self.p.min_followers,
                                 min_engagement=self.p.min_engagement)
         if not posts:

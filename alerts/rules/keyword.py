@@ -14,7 +14,7 @@ class Keyword(Rule):
 
     def evaluate(self, store, topic: str, now: datetime) -> list[Alert]:
         start, end = self.window(now)
-        total, per_term = store.term_counts(topic, start, end, self.p.terms, negative_only=True, dedup=self.ctx.dedup)
+        total, per_term = store.posts.term_counts(topic, start, end, self.p.terms, negative_only=True, dedup=self.ctx.dedup)
         if total < self.p.min_count:
             return []
         hit = [t for t, n in sorted(per_term.items(), key=lambda kv: -kv[1]) if n]

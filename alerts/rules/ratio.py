@@ -14,10 +14,10 @@ class NegativeRatio(Rule):
 
     def evaluate(self, store, topic: str, now: datetime) -> list[Alert]:
         start, end = self.window(now)
-        total, = store.window_counts(topic, [(start, end)], negative_only=False, dedup=self.ctx.dedup)
+        total, = store.posts.window_counts(topic, [(start, end)], negative_only=False, dedup=self.ctx.dedup)
         if total < self.p.min_volume:
             return []
-        neg, = store.window_counts(topic, [(start, end)], negative_only=True, dedup=self.ctx.dedup)
+        neg, = store.posts.window_counts(topic, [(start, end)], negative_only=True, dedup=self.ctx.dedup)
         share = neg / total
         if share < self.p.threshold:
             return []

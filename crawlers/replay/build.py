@@ -81,6 +81,7 @@ def comment(cid: int, text: str, minutes: int, user: int, likes: int) -> dict:
 
 
 def weibo() -> None:
+    # long: the weibo fixture set is one story (spike, week, comments, long texts, messy cases) told in order
     posts = []
     mid = 5107000000000000
     for i, (text, minutes) in enumerate(C.XINGHE_SPIKE + C.XINGHE_WEEK + C.NOT_OURS[:1]):

@@ -21,17 +21,17 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-import opencc
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
 
 from crawlers.checkpoints import Checkpoints, checkpoint_path
+from yuqing.config import match_topics
 from yuqing.post import parse_time
+from yuqing.times import parse_when
 
 log = logging.getLogger("yuqing.crawl")
-_T2S = opencc.OpenCC("t2s")  # topics are written in simplified; posts from 台湾/香港 are not
 
 _LOGIN = re.compile(r"passport\.|/login|/signin|登录|登錄|sign in", re.I)
 _CAPTCHA = re.compile(r"captcha|验证码|安全验证|驗證", re.I)
@@ -40,20 +40,6 @@ _CAPTCHA_WIDGET = re.compile(r"""(?:id|class)=["'][^"']*(?:captcha|vcode)""", re
 _TITLE = re.compile(r"<title[^>]*>([^<]*)</title>", re.I)
 _JSONP = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.S)
 FUTURE = timedelta(days=1)  # a post time further ahead of the crawl than this is counted as `future_time`
-
-
-def parse_since(value: str | None, now: datetime) -> datetime | None:
-    """`--since` as people write it: 6h, 3d, 2026-11-20, 2026-11-20T08:00+08:00."""
-    if not value:
-        return None
-    m = re.fullmatch(r"\s*(\d+)\s*([mhd])\s*", value)
-    if m:
-        n, unit = int(m.group(1)), m.group(2)
-        return now - timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]: n})
-    try:
-        return parse_time(value)
-    except ValueError:
-        raise ValueError(f"--since {value!r}: write e.g. 6h, 3d or 2026-11-20") from None
 
 
 class BaseSpider(scrapy.Spider):
@@ -88,8 +74,7 @@ class BaseSpider(scrapy.Spider):
         # replays and tests, where the replay site's clock is fixed too.
         at = s.get("YUQING_NOW")
         self.fixed_now = parse_time(at) if at else None
-        lookback = parse_since(s.get("YUQING_LOOKBACK", "7d"), self.now)
-        self.floor = parse_since(self.since_arg, self.now) or lookback
+        self.floor = parse_when(self.since_arg or s.get("YUQING_LOOKBACK", "7d"), self.now)
         self.checkpoints = Checkpoints(checkpoint_path(self.cfg))
 
     @property
@@ -185,12 +170,7 @@ class BaseSpider(scrapy.Spider):
 
     # -- posts --------------------------------------------------------------------------------
     def topics_for(self, text: str, inherit: list[str] | tuple = ()) -> list[str]:
-        own = [t.name for t in self.topics if t.matches(text)]
-        if len(own) < len(self.topics):  # converting is the slow part: only for topics still unmatched
-            simplified = _T2S.convert(text)
-            if simplified != text:
-                own += [t.name for t in self.topics if t.name not in own and t.matches(simplified)]
-        return sorted(set(own) | set(inherit))
+        return sorted(set(match_topics(self.topics, text)) | set(inherit))
 
     def since_for(self, query: str) -> datetime | None:
         seen = self.checkpoints.get(self.name, query)

@@ -1,3 +1,0 @@
-from yuqing.cli import main
-
-main()

@@ -1,0 +1,3 @@
+from yuqing.app.cli import main
+
+main()

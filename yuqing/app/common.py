@@ -1,0 +1,36 @@
+"""What every subcommand shares: the consoles, `fail`, and `--config` loading the root config."""
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+from rich.console import Console
+
+from yuqing.app import config as config_mod
+
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def config_option(f):
+    """Every subcommand takes --config; the loaded, validated Config is passed as `cfg`."""
+
+    @click.option("--config", "config_path", envvar="YUQING_CONFIG", default=config_mod.DEFAULT_PATH,
+                  show_default=True, type=click.Path(dir_okay=False),
+                  help="config file (or set YUQING_CONFIG)")
+    @functools.wraps(f)
+    def wrapper(*args, config_path: str, **kwargs):
+        try:
+            cfg = config_mod.load(config_path)
+        except config_mod.ConfigError as e:
+            err.print(f"[red]config error[/red]\n{e}", highlight=False, markup=True)
+            sys.exit(2)
+        return f(*args, cfg=cfg, **kwargs)
+
+    return wrapper
+
+
+def fail(msg: str, code: int = 1):
+    err.print(f"[red]error:[/red] {msg}", highlight=False)
+    sys.exit(code)
