@@ -1,0 +1,96 @@
+"""Weibo long texts whose full text is refused, crawled from the replay site
+(fixtures: crawlers/replay/fx_weibo.py) into the real Elasticsearch node."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from crawlers.pending import Pending
+from crawlers.replay.server import ReplaySite, serve_in_thread
+from tests.conftest import make_cfg
+from tests.crawling import NOW, by_id, crawl, sources
+
+LONG = "5109000000000004"  # 星河平板, page 2, statuses/extend answers 418 once
+
+
+@pytest.fixture
+def site():
+    s = ReplaySite(now=NOW)
+    server, url = serve_in_thread(0, s)
+    s.url = url
+    yield s
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def cfg(es_node, tmp_path, site):
+    topics = [{"name": "星河平板", "keywords": ["星河平板"]}, {"name": "星河手表", "keywords": ["星河手表"]}]
+    return make_cfg(es_node, tmp_path, nlp={"enabled": False}, sources=sources(site.url), topics=topics)
+
+
+def doc(store, post_id: str) -> dict:
+    return by_id(store, f"weibo:{post_id}")
+
+
+def stored(store, post_id: str) -> bool:
+    return store.es.count(index=store.posts_pattern, query={"ids": {"values": [f"weibo:{post_id}"]}})["count"] == 1
+
+
+def test_long_post_kept_cut_off_then_completed(cli, store, site, tmp_path):
+    code, rows, log = crawl(cli, "weibo", "--topic", "星河平板")
+    assert code == 0, log
+    (row,) = rows
+    assert row["failures"] == {"http_418": 1} and row["new"] == 5  # the refused post is not lost
+    store.refresh()
+    cut = doc(store, LONG)
+    assert cut["text_truncated"] is True and cut["topics"] == ["星河平板"]
+    assert cut["text"].startswith("星河平板用了两周屏幕就出现了漏光") and "黑猫投诉" not in cut["text"]
+    assert cut["author_name"] and cut["likes"] == 61
+    assert store.count({"term": {"text_truncated": True}}) == 1  # every other post arrived whole
+    pending = tmp_path / "home" / "checkpoints" / f"{store.cfg.index_prefix}.pending.json"
+    assert list(json.loads(pending.read_text(encoding="utf-8"))["weibo"]) == [LONG]
+
+    # Extend works again. The checkpoint stops this crawl at page 1, where the post is not: it is
+    # completed because the spider asks for the full texts it is still owed.
+    code, rows, log = crawl(cli, "weibo", "--topic", "星河平板")
+    assert code == 0, log
+    (again,) = rows
+    assert again["failures"] == {} and again["new"] == 0 and again["updated"] >= 1
+    assert site.hits["m.weibo.cn/search/星河平板/2.json"] == 1  # page 2 was not fetched again
+    store.refresh()
+    whole = doc(store, LONG)
+    assert whole["text_truncated"] is False
+    assert "已经在黑猫投诉提交了" in whole["text"] and whole["text"].startswith("星河平板用了两周")
+    assert (whole["likes"], whole["reposts"]) == (88, 9)  # the counters statuses/extend reports
+    # what the retry did not carry is kept from the first crawl
+    for field in ("author_id", "author_name", "author_followers", "published_at", "url", "topics"):
+        assert whole[field] == cut[field], field
+    assert store.count({"term": {"text_truncated": True}}) == 0
+    assert json.loads(pending.read_text(encoding="utf-8")) == {}
+
+    code, rows, log = crawl(cli, "weibo", "--topic", "星河平板")  # nothing is owed any more
+    assert code == 0, log
+    assert site.hits["m.weibo.cn/extend/5109000000000004.json"] == 2  # the 418, then the full text
+
+
+def test_pending_list_merges_and_expires(tmp_path):
+    path = tmp_path / "p.pending.json"
+    now = datetime(2026, 12, 31, 16, 0, tzinfo=timezone.utc)  # midnight in Shanghai, New Year's Eve
+    a, b = Pending(path, "weibo"), Pending(path, "weibo")
+    a.add({"post_id": "1", "url": "u1", "published_at": now - timedelta(days=1), "topics": ["t"]})
+    a.add({"post_id": "2", "url": "u2", "published_at": now - timedelta(days=20), "topics": ["t"]})
+    b.add({"post_id": "3", "url": "u3", "published_at": now, "topics": ["t"]})
+    a.save()
+    b.save()  # two crawls ending together: both lists survive
+    c = Pending(path, "weibo")
+    assert set(c.entries) == {"1", "2", "3"} and "3" in c
+    due, expired = c.due(now - timedelta(days=7))
+    assert [p for p, _ in due] == ["1", "3"] and expired == ["2"]
+    c.done("1")
+    c.save()
+    assert set(json.loads(path.read_text(encoding="utf-8"))["weibo"]) == {"3"}
+    path.write_text("{not json", encoding="utf-8")
+    assert Pending(path, "weibo").entries == {} and path.with_suffix(".damaged").exists()
