@@ -1,4 +1,4 @@
-"""Weibo long texts whose full text is refused, crawled from the replay site
+"""Weibo long texts whose full text is refused, and reposts (转发), crawled from the replay site
 (fixtures: crawlers/replay/fx_weibo.py) into the real Elasticsearch node."""
 from __future__ import annotations
 
@@ -13,6 +13,13 @@ from tests.conftest import make_cfg
 from tests.crawling import NOW, by_id, crawl, sources
 
 LONG = "5109000000000004"  # 星河平板, page 2, statuses/extend answers 418 once
+COMPLAINT = "5109100000000001"  # 星河手表 original, 3 days old, reposted twice without the keyword
+ELSEWHERE = "5109100000000002"  # an original about nothing we watch
+GONE = "5109100000000003"  # an original its author deleted
+LONG_ORIGINAL = "5109100000000004"  # a long original, full text through statuses/extend
+ANCIENT = "5109100000000005"  # an original 60 days old, beyond the look-back
+REPOST_PLAIN, PLAIN, REPOST_DEFAULT, REPOST_OWN, REPOST_GONE, REPOST_LONG, REPOST_OFF, REPOST_ANCIENT = (
+    f"51091000000000{k}" for k in range(11, 19))
 
 
 @pytest.fixture
@@ -74,6 +81,46 @@ def test_long_post_kept_cut_off_then_completed(cli, store, site, tmp_path):
     code, rows, log = crawl(cli, "weibo", "--topic", "星河平板")  # nothing is owed any more
     assert code == 0, log
     assert site.hits["m.weibo.cn/extend/5109000000000004.json"] == 2  # the 418, then the full text
+
+
+def test_reposts_are_judged_with_their_original(cli, store, site):
+    code, rows, log = crawl(cli, "weibo", "--topic", "星河手表")
+    assert code == 0, log
+    (row,) = rows
+    assert row["failures"] == {}
+    # 9 posts: 7 reposts and posts of ours, 2 originals (one reached through two reposts)
+    assert row["new"] == 9 and row["duplicates"] == 1
+    assert row["deleted"] == 1 and row["unmatched"] == 2  # the landscape original, its off-topic repost
+    store.refresh()
+
+    original = doc(store, COMPLAINT)  # stored as a post of its own, although the search never listed it
+    assert original["topics"] == ["星河手表"] and "repost_of" not in original
+    assert datetime.fromisoformat(original["published_at"]) == NOW - timedelta(hours=72)
+    assert original["reposts"] == 356 and original["author_name"]
+    for rid, text in ((REPOST_PLAIN, "太真实了，转给大家看看//@"), (REPOST_DEFAULT, "转发微博")):
+        r = doc(store, rid)
+        assert r["text"].startswith(text) and "星河手表" not in r["text"]
+        assert r["repost_of"] == COMPLAINT and r["topics"] == ["星河手表"]  # matched on the original
+    reach = store.count({"term": {"repost_of": COMPLAINT}})
+    assert reach == 2
+
+    assert "repost_of" not in doc(store, PLAIN)
+    assert doc(store, REPOST_OWN)["repost_of"] == ELSEWHERE and not stored(store, ELSEWHERE)
+    assert doc(store, REPOST_GONE)["repost_of"] == GONE and not stored(store, GONE)
+    assert not stored(store, REPOST_OFF)
+    long_original = doc(store, LONG_ORIGINAL)
+    assert long_original["text"].endswith("这样的健康数据谁敢信？") and long_original["text_truncated"] is False
+    assert long_original["reposts"] == 49 and doc(store, REPOST_LONG)["repost_of"] == LONG_ORIGINAL
+    # an original older than the look-back is not stored, but still lends its topics to today's repost
+    assert doc(store, REPOST_ANCIENT)["topics"] == ["星河手表"] and not stored(store, ANCIENT)
+
+    # the next crawl sees the reposts again: the original's counter follows the platform's
+    code, rows, log = crawl(cli, "weibo", "--topic", "星河手表")
+    assert code == 0, log
+    assert rows[0]["new"] == 0
+    store.refresh()
+    assert doc(store, COMPLAINT)["reposts"] > 356
+    assert store.count({"term": {"repost_of": COMPLAINT}}) == reach
 
 
 def test_pending_list_merges_and_expires(tmp_path):

@@ -10,6 +10,11 @@ Expected formats (as public crawlers read them, 2021-2026):
   "%a %b %d %H:%M:%S %z %Y" (older bodies: "2分钟前", "今天 12:00", "06-27"),
   `reposts_count`/`comments_count`/`attitudes_count`, `user.followers_count` (int before 2022,
   then a string such as "18.8万"), `isLongText` → `/statuses/extend?id=` `data.longTextContent`.
+- repost (转发): `mblog.retweeted_status` is the original as a full nested mblog (own `user`,
+  counters, `isLongText`; genuine 2021 timeline sample), `repost_type: 1`; the repost's `text` is
+  the reposter's words, earlier reposters as `//@name:` (unverified: "转发微博" when there are none,
+  a removed original read like any deleted mblog). The original is stored as a post of its own,
+  the repost gets `repost_of` and the original's topics.
 - comments: `GET /comments/hotflow?id=<mid>&mid=<mid>&max_id_type=0` → `data.data[]` (`id`, `text`,
   `created_at`, `like_count`, `user`), paging by `data.max_id` (0 = end) and `data.max_id_type`.
 
@@ -104,14 +109,34 @@ class WeiboSpider(PcSearch, BaseSpider):
             post = self.post(mb, response.url)
             if post is None:
                 continue
+            original, orig_mb = self.retweeted(mb, post, response.url)
+            inherit = self.topics_for(original["text"]) if original else ()
             pinned = mb.get("mblogtype") == 2 or mb.get("isTop") == 1
-            item, old = self.accept(post, None if pinned else kw)
+            item, old = self.accept(post, None if pinned else kw, inherit=inherit)
             reached_old = reached_old or (old and not pinned)
             if item is None:
                 continue
+            if original:
+                orig_item, _ = self.accept(original, None)  # its own topics; older than the repost, so no checkpoint
+                if orig_item:
+                    yield from self.emit(orig_item, orig_mb, old=False)
             yield from self.emit(item, mb, old=old)
         if not reached_old and page < self.max_pages:
             yield self.search(kw, page + 1)
+
+    def retweeted(self, mb: dict, post: dict, url: str) -> tuple[dict | None, dict]:
+        """The original a repost (转发) carries in `retweeted_status`, as a post of its own.
+
+        A repost of a repost carries the root original here; the reposters in between only
+        appear as `//@name:` in the text. The repost is linked through `repost_of` even when the
+        original itself is gone (deleted, hidden) and so is not stored."""
+        orig_mb = mb.get("retweeted_status")
+        if not isinstance(orig_mb, dict):
+            return None, {}
+        oid = orig_mb.get("mid") or orig_mb.get("id")
+        if oid:
+            post["repost_of"] = str(oid)
+        return self.post(orig_mb, url), orig_mb
 
     def emit(self, item: dict, mb: dict, old: bool):
         """Yield a post and ask for its comments, after fetching its full text if it was cut off."""
