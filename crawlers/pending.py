@@ -9,11 +9,12 @@ its full text again at the start of every run until it gets it, or until the pos
 the crawl's look-back floor.
 
 Kept in `$YUQING_HOME/checkpoints/<index_prefix>.pending.json`, next to the checkpoints and for
-the same reasons (it belongs to the crawler's machine; readable while Elasticsearch is down).
-It holds what is needed to address the post and update it in place: post id, URL (no account
-id in it), publication time and topics. No author, no text: nothing personal waits here outside
-the privacy stage. Like the checkpoints, it is saved when a crawl finishes, re-reading the file
-under an exclusive lock so that crawls ending together merge their changes.
+the same reasons (it belongs to the crawler's machine; readable while Elasticsearch is down). It
+holds what is needed to address the post and update it in place: post id, URL (no account id in
+it), publication time and topics. No author, no text: nothing personal waits here outside the
+privacy stage. Saving re-reads the file under an exclusive lock, so crawls ending together merge
+their changes. Unlike a checkpoint, new entries are saved also when a crawl stops early: a
+resumed crawl does not fetch the same search pages again, so it would never meet those posts.
 """
 from __future__ import annotations
 
@@ -85,7 +86,12 @@ class Pending:
         self.added.pop(post_id, None)
         self.removed.add(post_id)
 
-    def save(self) -> None:
+    def save(self, removals: bool = True) -> None:
+        """Write this run's changes. `removals=False` (a run that did not finish) keeps the posts
+        it completed pending too: an extra request next time costs less than a post left cut off
+        because its completion never reached the store."""
+        if not removals:
+            self.removed = set()
         if not self.added and not self.removed:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)

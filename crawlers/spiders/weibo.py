@@ -233,8 +233,7 @@ class WeiboSpider(PcSearch, BaseSpider):
 
     def closed(self, reason: str) -> None:
         super().closed(reason)
-        if reason == "finished":
-            self.pending.save()
+        self.pending.save(removals=reason == "finished")
 
     def comments(self, parent: dict, count, max_id: int | None = None, page: int = 1):
         if not self.source.comments or not count or page > self.source.comment_pages:
