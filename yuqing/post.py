@@ -88,6 +88,11 @@ class Post(BaseModel):
     reposts: int | None = Field(None, json_schema_extra=es("long"))
     rating: float | None = Field(None, json_schema_extra=es("float"))
     parent_id: str | None = Field(None, json_schema_extra=es("keyword"))
+    # A repost (转发) points at the original's post_id, stored as a post of its own.
+    repost_of: str | None = Field(None, json_schema_extra=es("keyword"))
+    # The platform showed only the start of the text and the full text could not be fetched
+    # (yet): a later crawl completes the post and clears the flag.
+    text_truncated: bool = Field(False, json_schema_extra=es("boolean"))
     topics: list[str] = Field(default_factory=list, json_schema_extra=es("keyword"))
     tags: list[str] = Field(default_factory=list, json_schema_extra=es("keyword"))
     lang: str | None = Field(None, json_schema_extra=es("keyword"))
@@ -101,7 +106,7 @@ class Post(BaseModel):
     # Band keys of `simhash` (nlp/simhash.py): searched, never aggregated or shown.
     simhash_keys: list[str] = Field(default_factory=list, json_schema_extra=es("keyword", doc_values=False))
 
-    @field_validator("post_id", "parent_id", "author_id", mode="before")
+    @field_validator("post_id", "parent_id", "repost_of", "author_id", mode="before")
     @classmethod
     def _str_id(cls, v: Any) -> Any:
         if isinstance(v, bool):

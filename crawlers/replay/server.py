@@ -8,8 +8,10 @@ last hours. Counters written `@@n:120@@` grow with every fetch, so a re-crawl ha
 update.
 
 Messy cases are files too: `<file>.<status>` answers with that status and body (403, 429, 5xx),
-`<file>.503once` fails once and then serves `<file>`; truncated JSON and login pages are plain
-files with the wrong content. A missing file falls back to the nearest `_default.*` (the
+`<file>.<status>once` answers so on the first fetch and then serves `<file>` (`.503once` is
+retried within one crawl; `.418once`, Weibo's answer when it throttles, is not, so a second
+crawl of the same running site is the one that succeeds); truncated JSON and login pages are
+plain files with the wrong content. A missing file falls back to the nearest `_default.*` (the
 platform's "no more results" body), else 404.
 """
 from __future__ import annotations
@@ -122,9 +124,9 @@ class ReplaySite:
         if not str(f).startswith(str(self.data.resolve())):
             return 404, TYPES[".txt"], b"outside the replay data\n"
         status = 200
-        once = f.with_name(f.name + ".503once")
-        if once.exists() and self.hit(f"once:{rel}") == 0:
-            f, status = once, 503
+        once = sorted(f.parent.glob(f.name + ".[0-9][0-9][0-9]once")) if f.parent.exists() else []
+        if once and self.hit(f"once:{rel}") == 0:
+            f, status = once[0], int(once[0].name[-7:-4])
         elif not f.exists():
             special = sorted(f.parent.glob(f.name + ".[0-9][0-9][0-9]")) if f.parent.exists() else []
             if special:

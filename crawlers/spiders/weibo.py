@@ -10,6 +10,11 @@ Expected formats (as public crawlers read them, 2021-2026):
   "%a %b %d %H:%M:%S %z %Y" (older bodies: "2分钟前", "今天 12:00", "06-27"),
   `reposts_count`/`comments_count`/`attitudes_count`, `user.followers_count` (int before 2022,
   then a string such as "18.8万"), `isLongText` → `/statuses/extend?id=` `data.longTextContent`.
+- repost (转发): `mblog.retweeted_status` is the original as a full nested mblog (own `user`,
+  counters, `isLongText`; genuine 2021 timeline sample), `repost_type: 1`; the repost's `text` is
+  the reposter's words, earlier reposters as `//@name:` (unverified: "转发微博" when there are none,
+  a removed original read like any deleted mblog). The original is stored as a post of its own,
+  the repost gets `repost_of` and the original's topics.
 - comments: `GET /comments/hotflow?id=<mid>&mid=<mid>&max_id_type=0` → `data.data[]` (`id`, `text`,
   `created_at`, `like_count`, `user`), paging by `data.max_id` (0 = end) and `data.max_id_type`.
 
@@ -23,6 +28,7 @@ import re
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
+from crawlers.pending import Pending, pending_path
 from crawlers.spiders.base import BaseSpider
 from crawlers.spiders.weibo_dates import weibo_time
 from crawlers.spiders.weibo_pc import PcSearch
@@ -34,6 +40,7 @@ class WeiboSpider(PcSearch, BaseSpider):
     platform = "weibo"
 
     def first_requests(self):
+        yield from self.pending_requests()
         if self.source.search == "pc":
             yield from self.pc_first_requests()
             return
@@ -80,19 +87,47 @@ class WeiboSpider(PcSearch, BaseSpider):
             post = self.post(mb, response.url)
             if post is None:
                 continue
+            original, orig_mb = self.retweeted(mb, post, response.url)
+            inherit = self.topics_for(original["text"]) if original else ()
             pinned = mb.get("mblogtype") == 2 or mb.get("isTop") == 1
-            item, old = self.accept(post, None if pinned else kw)
+            item, old = self.accept(post, None if pinned else kw, inherit=inherit)
             reached_old = reached_old or (old and not pinned)
             if item is None:
                 continue
-            if mb.get("isLongText"):
-                yield self.request(f"{self.source.base_url}/statuses/extend?id={item['post_id']}", self.parse_long,
-                                   meta={"post": item, "mblog_comments": mb.get("comments_count")})
-                continue
-            yield item
-            yield from self.comments(item, mb.get("comments_count"))
+            if original:
+                orig_item, _ = self.accept(original, None)  # its own topics; older than the repost, so no checkpoint
+                if orig_item:
+                    yield from self.emit(orig_item, orig_mb, old=False)
+            yield from self.emit(item, mb, old=old)
         if not reached_old and page < self.max_pages:
             yield self.search(kw, page + 1)
+
+    def retweeted(self, mb: dict, post: dict, url: str) -> tuple[dict | None, dict]:
+        """The original a repost (转发) carries in `retweeted_status`, as a post of its own.
+
+        A repost of a repost carries the root original here; the reposters in between only
+        appear as `//@name:` in the text. The repost is linked through `repost_of` even when the
+        original itself is gone (deleted, hidden) and so is not stored."""
+        orig_mb = mb.get("retweeted_status")
+        if not isinstance(orig_mb, dict):
+            return None, {}
+        oid = orig_mb.get("mid") or orig_mb.get("id")
+        if oid:
+            post["repost_of"] = str(oid)
+        return self.post(orig_mb, url), orig_mb
+
+    def emit(self, item: dict, mb: dict, old: bool):
+        """Yield a post and ask for its comments, after fetching its full text if it was cut off."""
+        if mb.get("isLongText"):
+            yield self.extend(item, mb.get("comments_count"), old=old)
+            return
+        yield item
+        yield from self.comments(item, mb.get("comments_count"))
+
+    def extend(self, item: dict, comments, old: bool = False, retry: bool = False):
+        return self.request(f"{self.source.base_url}/statuses/extend?id={item['post_id']}", self.parse_long,
+                            errback=self.long_failed,
+                            meta={"post": item, "mblog_comments": comments, "old": old, "retry": retry})
 
     def post(self, mb: dict, url: str) -> dict | None:
         if str(mb.get("deleted", "")) == "1" or mb.get("visible", {}).get("type") == 1 and not mb.get("text"):
@@ -120,13 +155,63 @@ class WeiboSpider(PcSearch, BaseSpider):
     def parse_long(self, response):
         item = response.meta["post"]
         data = self.load_json(response)
-        long = ((data or {}).get("data") or {}).get("longTextContent") if isinstance(data, dict) else None
-        if long:
-            item["text"] = html_text(long)
-        elif data is not None:
-            self.fail("format_changed", response.url, "statuses/extend without longTextContent")
+        body = ((data or {}).get("data") or {}) if isinstance(data, dict) else {}
+        long = body.get("longTextContent") if isinstance(body, dict) else None
+        if not long:
+            if data is not None:
+                self.fail("format_changed", response.url, "statuses/extend without longTextContent")
+            yield from self.keep_truncated(response.meta)
+            return
+        item["text"] = html_text(long)
+        item["text_truncated"] = False  # written explicitly: it clears the flag of a post stored cut off
+        item["topics"] = self.topics_for(item["text"], item["topics"])  # the rest of the text may name more
+        for field, key in (("reposts", "reposts_count"), ("comments", "comments_count"), ("likes", "attitudes_count")):
+            if body.get(key) is not None:
+                item[field] = body[key]
+        self.pending.done(item["post_id"])
         yield item
-        yield from self.comments(item, response.meta.get("mblog_comments"))
+        yield from self.comments(item, body.get("comments_count", response.meta.get("mblog_comments")))
+
+    def long_failed(self, failure):
+        """statuses/extend refused (403, 418 when throttled, timeouts): keep the post cut off."""
+        self.on_error(failure)
+        yield from self.keep_truncated(failure.request.meta)
+
+    def keep_truncated(self, meta: dict):
+        """Store the post with the text the search showed, flagged, and retry its full text on the
+        next runs (crawlers/pending.py). Not when it would only overwrite a stored full text: a post
+        the checkpoint already knows and that is not pending was completed by an earlier run."""
+        item = meta["post"]
+        if meta.get("retry"):
+            self.stats.inc_value("yuqing/truncated")
+            return  # stored cut off by an earlier run and still pending: nothing better to write
+        if meta.get("old") and item["post_id"] not in self.pending:
+            return  # stored complete by an earlier run: keep that text
+        self.stats.inc_value("yuqing/truncated")
+        item["text_truncated"] = True
+        self.pending.add(item)
+        yield item
+        yield from self.comments(item, meta.get("mblog_comments"))
+
+    # -- posts stored cut off by an earlier run ----------------------------------------------
+    def setup(self) -> None:
+        super().setup()
+        self.pending = Pending(pending_path(self.cfg), self.name)
+
+    def pending_requests(self):
+        """Ask again for the full text of posts an earlier run stored cut off. The item carries only
+        what addresses the post; the store updates it in place and keeps the rest."""
+        due, expired = self.pending.due(self.floor)
+        if expired:
+            self.stats.inc_value("yuqing/truncated_expired", len(expired))
+        for post_id, e in due:
+            item = {"platform": "weibo", "source": self.name, "post_id": post_id, "url": e.get("url"),
+                    "published_at": e["published_at"], "topics": e.get("topics") or []}
+            yield self.extend(item, None, retry=True)
+
+    def closed(self, reason: str) -> None:
+        super().closed(reason)
+        self.pending.save(removals=reason == "finished")
 
     def comments(self, parent: dict, count, max_id: int | None = None, page: int = 1):
         if not self.source.comments or not count or page > self.source.comment_pages:
