@@ -23,9 +23,12 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from yuqing.config import Config
 from yuqing.post import parse_time
+
+if TYPE_CHECKING:  # the root config is the shell's; this stage only reads its sections
+    from yuqing.app.config import Config
 
 KEPT = ("url", "published_at", "topics")
 

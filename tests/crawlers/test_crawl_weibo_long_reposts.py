@@ -10,7 +10,7 @@ import pytest
 from crawlers.pending import Pending
 from crawlers.replay.server import ReplaySite, serve_in_thread
 from tests.conftest import make_cfg
-from tests.crawling import NOW, by_id, crawl, sources
+from tests.support.crawling import NOW, by_id, crawl, sources
 
 LONG = "5109000000000004"  # 星河平板, page 2, statuses/extend answers 418 once
 COMPLAINT = "5109100000000001"  # 星河手表 original, 3 days old, reposted twice without the keyword
