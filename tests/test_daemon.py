@@ -173,10 +173,6 @@ def test_run_refuses_without_pseudo_key(cli, cfg, tmp_path):
 def test_child_timeout_and_shutdown_interrupt(es_node, tmp_path):
     """A child that outlives its timeout gets SIGINT and is recorded as `timeout`; one running at
     SIGTERM gets SIGINT, is recorded as `interrupted`, and the daemon still exits 0."""
-    from yuqing import parts
-
-    if not parts.has_crawler():
-        pytest.skip("needs `yuqing replay-site` (a long-running child) from the crawler part")
     cfg = make_cfg(es_node, tmp_path, schedule={
         "crawls": [], "commands": [{"name": "site", "args": ["replay-site", "--port", "0"], "every": "1s",
                                     "timeout": "3s"}],
@@ -259,14 +255,9 @@ def test_daemon_crawl_index_alert_webhook_across_restarts(es_node, tmp_path):
     webhook receiver. SIGTERM mid-crawl: one SIGINT to the crawl's process group, Scrapy stops
     gracefully and keeps its JOBDIR, the daemon exits 0. Restarted twice: the crawl resumes and
     finishes, nothing ever ran twice at once, and no alert is raised or delivered twice."""
-    from yuqing import parts
+    from crawlers.replay.server import ReplaySite, serve_in_thread as serve
     from yuqing.demo_receivers import WebhookReceiver
     from yuqing.store import Store
-
-    serve = parts.replay_server()
-    if serve is None or not parts.has_crawler():
-        pytest.skip("needs the crawler part (yuqing crawl, replay site)")
-    from crawlers.replay.server import ReplaySite
 
     class SlowSite(ReplaySite):
         """The replay site answering like a slow platform, so a crawl can be caught mid-way."""

@@ -1,5 +1,5 @@
 """`yuqing demo` end to end as a subprocess, with a test config (its own index prefix and home),
-as far as the parts exist: a part that is missing must be named, never faked. Run twice to show
+with every part that ships: a part the demo reports missing fails the test. Run twice to show
 it is idempotent: the same posts, and no alert raised or delivered twice."""
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import json
 import pytest
 
 from yuqing import config as config_mod
-from yuqing import parts
 from yuqing.store import Store
 
 
@@ -42,21 +41,17 @@ def test_demo_end_to_end_and_idempotent(cli, cfg, demo_store, tmp_path):
     demo_store.refresh()
     n_posts = demo_store.count()
 
-    if parts.replay_server() is None:
-        # Until the crawler lands the demo says so and ingests the bundled sample posts.
-        assert "crawl: not available yet" in out
-        assert n_posts == 24
-    else:
-        platforms = demo_store.breakdown("platform")["platform"]
-        assert len(platforms) >= 3, platforms
-        if parts.alert_engine(dcfg, demo_store) is not None:
-            spike = demo_store.alerts_find(topic="星河手机")
-            calm = demo_store.alerts_find(topic="青禾奶茶")
-            assert spike, "the demo data's spike for 星河手机 raised no alert"
-            assert not calm, calm
-            bodies = webhook_bodies(home)
-            assert any(b["body"]["alert"]["topic"] == "星河手机" for b in bodies)
-            assert mails(home), "no mail reached the demo Maildir"
+    # Every part ships: the demo crawls the replay site (never the sample-file fallback) and alerts.
+    assert "not available yet" not in out, out[-3000:]
+    platforms = demo_store.breakdown("platform")["platform"]
+    assert len(platforms) >= 3, platforms
+    spike = demo_store.alerts_find(topic="星河手机")
+    calm = demo_store.alerts_find(topic="青禾奶茶")
+    assert spike, "the demo data's spike for 星河手机 raised no alert"
+    assert not calm, calm
+    bodies = webhook_bodies(home)
+    assert any(b["body"]["alert"]["topic"] == "星河手机" for b in bodies)
+    assert mails(home), "no mail reached the demo Maildir"
 
     # Second run: same documents, nothing raised or delivered again.
     hooks_before, mails_before = len(webhook_bodies(home)), len(mails(home))

@@ -77,10 +77,6 @@ def test_failing_job_is_recorded_not_raised(es_node, tmp_path):
 
 
 def test_nlp_refresh_runs_keywords_fit(cfg, store, tmp_path):
-    from yuqing import parts
-
-    if not parts.has_keywords_fit():
-        pytest.skip("the NLP part has no `yuqing keywords fit` yet")
     cfg.path = str(tmp_path / "config.yaml")
     from tests.conftest import write_cfg
 
