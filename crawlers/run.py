@@ -143,6 +143,7 @@ def run_child(config_path: str, spiders: list[str], topic: str | None = None, si
 
 def main(argv: list[str] | None = None) -> int:
     from yuqing import config
+    from yuqing.pseudonym import PseudoKeyError, pipeline_key
 
     ap = argparse.ArgumentParser(prog="python -m crawlers.run")
     ap.add_argument("spiders", nargs="*")
@@ -157,6 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--settings", help="extra Scrapy settings as JSON")
     a = ap.parse_args(argv)
     cfg = config.load(a.config)
+    try:
+        pipeline_key(cfg)  # here, not inside Scrapy, where it would only count as a pipeline error
+    except PseudoKeyError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if a.replay:
         cfg.sources.replay = a.replay.rstrip("/")
     spiders = a.spiders or configured(cfg)

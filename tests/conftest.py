@@ -38,6 +38,9 @@ def make_cfg(es_url: str, tmp_path: Path, **overrides) -> config_mod.Config:
     raw["home"] = str(tmp_path / "home")
     for k, v in overrides.items():
         raw[k] = v
+    # The tests' explicit opt-in to a generated key file (a real crawl or ingest refuses without
+    # YUQING_PSEUDO_KEY); a test of that refusal passes privacy={"local_key": False}.
+    raw["privacy"] = {"local_key": True, **(raw.get("privacy") or {})}
     return config_mod.parse(raw, tmp_path / "config.yaml")
 
 

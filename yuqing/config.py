@@ -13,14 +13,15 @@ import difflib
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from alerts.config import AlertsConfig
 from crawlers.config import SourcesConfig
 from nlp.config import NlpConfig
+from yuqing.mentions import is_name
 from yuqing.schedule_config import ScheduleConfig
 
 DEFAULT_PATH = "config.yaml"
@@ -98,6 +99,15 @@ class RetentionConfig(Strict):
     days: int = Field(365, ge=1)
 
 
+def _account_name(name: str) -> str:
+    """An entry of privacy.public_accounts: a name an @mention can carry ("@" optional)."""
+    name = name.strip().lstrip("@＠")
+    if not is_name(name):
+        raise ValueError("cannot be an @name: a name is 4-30 bytes (a CJK character counts two) of CJK "
+                         "characters, letters, digits, _ or -; write it as the platform shows it after @")
+    return name
+
+
 class PrivacyConfig(Strict):
     """Owned by pipelines/privacy.py; see PRIVACY.md for why each switch exists."""
 
@@ -106,6 +116,12 @@ class PrivacyConfig(Strict):
     # Fields kept in the index; everything else a source yields is dropped before storage.
     # null keeps every schema field; platform, post_id, published_at, crawled_at are always kept.
     keep_fields: list[str] | None = None
+    # Accounts kept by name, as author and in @mentions: the brand's own and the media accounts a
+    # team must see. Every other @name in stored text is pseudonymised like an author's name.
+    public_accounts: list[Annotated[str, AfterValidator(_account_name)]] = []
+    # Demo and tests only: without YUQING_PSEUDO_KEY, generate and use $YUQING_HOME/pseudo.key.
+    # Otherwise a crawl or an ingest refuses to store posts without the variable.
+    local_key: bool = False
 
     @field_validator("keep_fields")
     @classmethod
