@@ -279,6 +279,23 @@ def load(path: str | os.PathLike | None = None) -> Config:
     return parse(data, path)
 
 
+def config_warnings(cfg: Config) -> list[str]:
+    """What is valid but almost certainly not meant: `config check` prints these as warnings."""
+    out: list[str] = []
+    topics = cfg.topic_names()
+    for i, p in enumerate(cfg.sources.jd_reviews.products):
+        if p.topic is not None and p.topic not in topics:
+            close = difflib.get_close_matches(p.topic, topics, n=1)
+            out.append(f"sources.jd_reviews.products.{i}.topic: {p.topic!r} is not a topic under `topics:`, so "
+                       f"product {p.id} is never crawled; "
+                       + (f"did you mean {close[0]!r}?" if close else
+                          f"add the topic or use one of: {', '.join(topics) or '(none configured)'}"))
+    if cfg.privacy.pseudonymise and cfg.privacy.local_key:
+        out.append("privacy.local_key: true is for the demo and tests: posts are pseudonymised with a key file "
+                   "generated under $YUQING_HOME; in production set YUQING_PSEUDO_KEY and remove this key")
+    return out
+
+
 SECRET_KEYS = re.compile(r"(password|passwd|pwd|secret|token|api_key|apikey|cookies?|pseudo_key|authorization"
                          r"|credentials?)$", re.I)
 # Credentials carried inside a URL: a webhook is as good as its token (DingTalk access_token,
