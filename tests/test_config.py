@@ -122,3 +122,10 @@ def test_config_check_warns_about_products_of_unknown_topics(tmp_path):
     assert r.returncode == 0 and r.stdout.startswith("OK:"), r.stderr
     assert f"warning: {path}: sources.jd_reviews.products.1.topic: '星河手几'" in r.stderr
     assert "products.2.topic: '没有这个'" in r.stderr and "products.0" not in r.stderr
+
+
+def test_config_check_warns_that_local_key_is_for_the_demo_and_tests():
+    raw = shipped()
+    raw["privacy"]["local_key"] = True
+    [w] = config_mod.config_warnings(config_mod.parse(raw))
+    assert w.startswith("privacy.local_key: true is for the demo and tests") and "YUQING_PSEUDO_KEY" in w
