@@ -28,9 +28,11 @@ _R = r"(?![0-9A-Za-z])"
 _EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![\w-])", re.ASCII)
 
-# "微信: abc_123", "vx：wxid_xxx", "加v 13812345678", "QQ 12345678", "扣扣号：12345".
-# Latin labels need a separator, so "VX520" (a model) and "QQ音乐" stay.
-_WX_LABEL = (r"(?:微信号?|薇信|威信|[vV]信|加[vV微]|(?<![A-Za-z])(?:wechat|weixin|vx|wx)(?:号|id)?(?=\s*[:：]|\s)"
+# "微信: abc_123", "vx：wxid_xxx", "加v 13812345678", "wx号abcdef1", "QQ 12345678", "扣扣号：12345".
+# Latin labels need a separator, so "VX520" (a model) and "QQ音乐" stay; with 号 after them
+# ("wx号", "vx号") they are labels whatever follows.
+_WX_LABEL = (r"(?:微信号?|薇信|威信|[vV]信|加[vV微]|(?<![A-Za-z])(?:wechat|weixin|vx|wx)号"
+             r"|(?<![A-Za-z])(?:wechat|weixin|vx|wx)(?:id)?(?=\s*[:：]|\s)"
              r"|(?<![A-Za-z])[vV](?:号)?(?=\s*[:：]))")
 _WX_VALUE = r"(?:wxid_[A-Za-z0-9]{4,30}|[A-Za-z][-_A-Za-z0-9]{5,19}|\+?\d{5,13})"
 _WECHAT = re.compile(rf"({_WX_LABEL}\s*(?:是|为)?\s*[:：]?\s*)({_WX_VALUE}){_R}", re.I)

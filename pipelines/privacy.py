@@ -2,10 +2,12 @@
 
 It runs before NLP so that tokens and keywords are computed from masked text and can never
 carry a phone number; and after dedupe, which keys on platform and post id only. It pseudonymises
-author ids and names (pipelines.pseudonym), masks personal data in title and text (pipelines.pii),
-replaces the author's own raw id where it is repeated in the URL or text (weibo.com/<uid>/...),
-and drops fields the configuration does not keep (数据最小化). Nothing raw is ever logged: the
-summary at close has counts only.
+author ids and names (pipelines.pseudonym) and every other @name in title and text with the same
+keyed function, so a mention of an author reads as that author's pseudonym (only the accounts in
+`privacy.public_accounts`, the brand's own and the media, keep their names); masks personal data
+in title and text (pipelines.pii); replaces the author's own raw id where it is repeated in the URL
+or text (weibo.com/<uid>/...); and drops fields the configuration does not keep (数据最小化).
+Nothing raw is ever logged: the summary at close has counts only.
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from pipelines.pii import mask
-from pipelines.pseudonym import Pseudonymiser, is_pseudonym, pseudo_key
+from pipelines.pseudonym import Pseudonymiser, is_pseudonym, pipeline_key
+from yuqing import mentions
 from yuqing.post import Post
 
 if TYPE_CHECKING:  # the root config is the shell's; this stage only reads its sections
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 ALWAYS_KEPT = frozenset({"platform", "post_id", "published_at", "crawled_at"})
 MIN_ID_CHARS = 4  # shorter raw ids ("42") would clobber unrelated digits in a URL
 _PSEUDO_NAME = re.compile(r"^网友[0-9a-f]{8}$")
+_PSEUDO_HEAD = re.compile(r"^网友[0-9a-f]{8}")  # a mention already pseudonymised (a post seen twice)
 
 
 class Privacy:
@@ -34,11 +38,13 @@ class Privacy:
         p = cfg.privacy
         self.pseudonymise = p.pseudonymise
         self.mask_pii = p.mask_pii
-        self.pseudo = Pseudonymiser(key if key is not None else pseudo_key(cfg)) if p.pseudonymise else None
+        self.pseudo = Pseudonymiser(key if key is not None else pipeline_key(cfg)) if p.pseudonymise else None
+        self.public = {name.casefold() for name in p.public_accounts}
         self.drop = [] if p.keep_fields is None else [
             f for f in Post.model_fields if f not in set(p.keep_fields) | ALWAYS_KEPT]
         self.masked: Counter[str] = Counter()
         self.posts_masked = 0
+        self.mentions = 0
 
     @classmethod
     def from_config(cls, cfg: Config) -> "Privacy":
@@ -75,16 +81,32 @@ class Privacy:
                     value = getattr(post, name)
                     if value and raw_id in value:
                         setattr(post, name, own.sub(pid, value))
-        if raw_name and not _PSEUDO_NAME.match(raw_name):
+        if raw_name and not _PSEUDO_NAME.match(raw_name) and raw_name.strip().casefold() not in self.public:
             pname = self.pseudo.author_name(post.platform, raw_name)
             post.author_name = pname
-            mention = "@" + raw_name
+            mention = "@" + raw_name  # also a name outside the mention grammar, e.g. with a space
             for name in ("title", "text"):
                 value = getattr(post, name)
                 if value and mention in value:
                     setattr(post, name, value.replace(mention, "@" + pname))
+        for name in ("title", "text"):
+            value = getattr(post, name)
+            if value and ("@" in value or "＠" in value):
+                new, n = mentions.replace(value, lambda m: self._mention(post.platform, m))
+                if n:
+                    setattr(post, name, new)
+                    self.mentions += n
+
+    def _mention(self, platform: str, name: str) -> str | None:
+        """The same keyed function as author names: "@name" becomes that author's pseudonym."""
+        assert self.pseudo is not None
+        if _PSEUDO_HEAD.match(name) or name.casefold() in self.public:
+            return None
+        return self.pseudo.author_name(platform, name)
 
     def close(self) -> None:
+        if self.mentions:
+            log.info("privacy: pseudonymised %d @mentions", self.mentions)
         if self.masked:
             detail = ", ".join(f"{tag} {n}" for tag, n in sorted(self.masked.items()))
             log.info("privacy: masked personal data in %d posts (%s)", self.posts_masked, detail)

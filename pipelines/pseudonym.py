@@ -5,10 +5,12 @@ pseudonym is HMAC-SHA256 under a secret key. The same author on the same platfor
 the same pseudonym while the key is unchanged, so per-author rules (influencers) and erasure
 still work; without the key nobody can link a pseudonym back to the account.
 
-The key comes from YUQING_PSEUDO_KEY. The long-running daemon refuses to start without it
-(`require_pseudo_key`), because a key generated on the fly and then lost would silently split
-every author into two. For `yuqing ingest`, the demo and tests a local key file is generated once
-under YUQING_HOME (mode 600) and announced in the log.
+The key comes from YUQING_PSEUDO_KEY. The daemon refuses to start without it (`require_pseudo_key`),
+and a crawl or an ingest refuses to store posts without it (`pipeline_key`), because a key
+generated on the fly would pseudonymise the same author differently from the daemon, split every
+author into two and hide posts from erasure. Only a config that opts in with `privacy.local_key`
+(the demo writes it into its own config, the tests into theirs) gets a local key file, generated
+once under YUQING_HOME (mode 600) and announced in the log.
 """
 from __future__ import annotations
 
@@ -67,9 +69,25 @@ def require_pseudo_key(cfg: Config) -> bytes | None:
     return _check(value, ENV)
 
 
+def pipeline_key(cfg: Config) -> bytes | None:
+    """For everything that stores posts (crawl, ingest): the key from YUQING_PSEUDO_KEY, the
+    local key file only where `privacy.local_key` opts in, else PseudoKeyError in one line.
+    None if pseudonymisation is off."""
+    if not cfg.privacy.pseudonymise:
+        return None
+    if os.environ.get(ENV) or cfg.privacy.local_key:
+        return pseudo_key(cfg)
+    path = key_path(cfg)
+    keep = (f"; to keep the pseudonyms already made with the local key file, export {ENV}=$(cat {path})"
+            if path.exists() else "")
+    raise PseudoKeyError(f"{ENV} is not set; posts are not stored without the stable pseudonymisation key "
+                         f"the daemon uses: " + _hint() + keep)
+
+
 def pseudo_key(cfg: Config, create: bool = True) -> bytes:
     """The key from YUQING_PSEUDO_KEY, else the local key file (generated when `create`).
 
+    The pipeline goes through `pipeline_key`, which allows the file only for the demo and tests.
     Erase and export pass create=False: a fresh key would match nobody and report a false zero.
     """
     value = os.environ.get(ENV)
@@ -107,8 +125,8 @@ def _create(path: Path) -> None:
     finally:
         tmp.unlink(missing_ok=True)
     _announced.add(str(path))
-    log.warning("%s is not set: generated a local pseudonymisation key at %s (mode 600). Fine for ingest, "
-                "the demo and tests; `yuqing run` needs %s. Back it up: erasure needs the same key.",
+    log.warning("%s is not set: generated a local pseudonymisation key at %s (mode 600), for the demo and "
+                "tests only; a real crawl, ingest and `yuqing run` need %s. Erasure needs the same key.",
                 ENV, path, ENV)
 
 

@@ -100,3 +100,32 @@ def test_config_check_cli(tmp_path):
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2
     assert "retention.dayz: unknown key; did you mean 'days'?" in r.stderr
+
+
+def test_config_check_warns_about_products_of_unknown_topics(tmp_path):
+    raw = shipped()
+    raw["sources"]["jd_reviews"]["products"] = [
+        {"id": "100071383534", "name": "星河X5", "topic": "星河手机"},
+        {"id": "100071383535", "name": "星河X6", "topic": "星河手几"},
+        {"id": "100071383536", "name": "别的", "topic": "没有这个"},
+        {"id": "100071383537", "name": "无主题"}]
+    assert config_mod.config_warnings(config_mod.parse(shipped())) == []
+    warned = config_mod.config_warnings(config_mod.parse(raw))
+    assert len(warned) == 2
+    assert warned[0].startswith("sources.jd_reviews.products.1.topic: '星河手几' is not a topic under `topics:`")
+    assert "did you mean '星河手机'?" in warned[0]
+    assert warned[1].startswith("sources.jd_reviews.products.2.topic:") and "add the topic or use one of: 星河手机" in warned[1]
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "yuqing", "config", "check", "--config", str(path)],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and r.stdout.startswith("OK:"), r.stderr
+    assert f"warning: {path}: sources.jd_reviews.products.1.topic: '星河手几'" in r.stderr
+    assert "products.2.topic: '没有这个'" in r.stderr and "products.0" not in r.stderr
+
+
+def test_config_check_warns_that_local_key_is_for_the_demo_and_tests():
+    raw = shipped()
+    raw["privacy"]["local_key"] = True
+    [w] = config_mod.config_warnings(config_mod.parse(raw))
+    assert w.startswith("privacy.local_key: true is for the demo and tests") and "YUQING_PSEUDO_KEY" in w

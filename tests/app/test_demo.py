@@ -41,6 +41,8 @@ def test_demo_end_to_end_and_idempotent(cli, cfg, demo_store, tmp_path):
     demo_store.refresh()
     n_posts = demo_store.count()
 
+    # Every part ships: the demo crawls the replay site and alerts; nothing is reported missing.
+    assert "not available yet" not in out, out[-3000:]
     platforms = demo_store.breakdown("platform")["platform"]
     assert len(platforms) >= 3, platforms
     spike = StateDocs(demo_store).alerts(topic="星河手机")
@@ -65,3 +67,16 @@ def test_demo_end_to_end_and_idempotent(cli, cfg, demo_store, tmp_path):
     # Last, so the checks above run even while a part is still failing: every step succeeded.
     failed = [line for line in (out + out2).splitlines() if line.startswith("✗")]
     assert r.returncode == 0 and r2.returncode == 0 and not failed, failed or out[-3000:]
+
+
+def test_demo_config_opts_in_to_the_local_key_the_users_config_does_not(tmp_path):
+    """The generated key file is the demo's explicit opt-in (privacy.local_key in its own config):
+    the user's config, which a real crawl uses, does not get it."""
+    from tests.conftest import make_cfg, write_cfg
+    from yuqing.demo import demo_config
+
+    user = make_cfg("http://127.0.0.1:9200", tmp_path, privacy={"local_key": False})
+    user.path = str(write_cfg(user, tmp_path / "config.yaml"))
+    dcfg = demo_config(user, None, "http://127.0.0.1:9/hook", 2525)
+    assert dcfg.privacy.local_key and not config_mod.load(user.path).privacy.local_key
+    assert dcfg.elasticsearch.index_prefix == f"{user.elasticsearch.index_prefix}-demo"

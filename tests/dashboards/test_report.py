@@ -55,10 +55,8 @@ def chromium():
     path = find_chromium()
     missing = [what for what, ok in (("headless Chromium", path), ("a CJK font", setup_fonts())) if not ok]
     if missing:
-        msg = f"{' and '.join(missing)} needed to check the report as a reader sees it; install: {INSTALL}"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
+        # `./yq test` installs both; a machine without them fails here rather than skip the check.
+        pytest.fail(f"{' and '.join(missing)} needed to check the report as a reader sees it; install: {INSTALL}")
     b = Browser(path)
     yield b
     b.close()

@@ -3,7 +3,11 @@ positive / negative / negated text right, survives degenerate input, refuses tam
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -12,6 +16,8 @@ from click.testing import CliRunner
 from nlp import modelfiles
 from nlp.sentiment import ModelError, Scorer, spans
 from yuqing.app import config as config_mod
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -233,13 +239,14 @@ def test_cli_model_build_prints_the_cached_dir(scorer, nlp_cfg, tmp_path):
 
 
 def test_cuda_without_gpu_is_a_clear_error(nlp_cfg):
-    import torch
-
-    if torch.cuda.is_available():
-        pytest.skip("a GPU is present")
-    cfg = nlp_cfg.model_copy(update={"nlp": nlp_cfg.nlp.model_copy(update={"device": "cuda"})})
-    with pytest.raises(ModelError, match="no CUDA device"):
-        Scorer.load(cfg)
+    """In a child where CUDA_VISIBLE_DEVICES hides every GPU, so it runs (never skips) on a GPU
+    machine too."""
+    code = ("import sys\nfrom yuqing.app import config\nfrom nlp.sentiment import ModelError, Scorer\n"
+            f"cfg = config.parse({{'home': {str(nlp_cfg.home_dir)!r}, 'nlp': {{'device': 'cuda'}}}})\n"
+            "try:\n    Scorer.load(cfg)\nexcept ModelError as e:\n    print(e)\n    sys.exit(3)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "CUDA_VISIBLE_DEVICES": ""}, cwd=str(ROOT))
+    assert r.returncode == 3 and "no CUDA device" in r.stdout, r.stdout + r.stderr[-2000:]
 
 
 def test_every_runtime_agrees_on_clear_cases(scorer, nlp_cfg):

@@ -63,7 +63,7 @@ def test_node_stopped_mid_ingest_then_spool_written(spare):
     store = Store(cfg.elasticsearch)
     posts = synth_posts(1200, seed=11)
     rows = [json.dumps(p.to_doc(), ensure_ascii=False) + "\n" for p in posts]
-    env = {**os.environ, "YUQING_CONFIG": str(path)}
+    env = {**os.environ, "YUQING_CONFIG": str(path), "YUQING_PSEUDO_KEY": "test-key-0123456789abcdef"}
     proc = subprocess.Popen([sys.executable, "-m", "yuqing.app", "ingest", "-", "--no-nlp"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     first, rest = rows[:500], rows[500:]

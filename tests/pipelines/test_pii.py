@@ -50,6 +50,7 @@ def bad_check(s: str) -> str:
     ("加我微信: wxid_ab12cd34 私聊", f"加我微信: {WECHAT} 私聊"),
     ("vx：Star_Fan_88 / VX abc12345 / 微信号是 13912345678", f"vx：{WECHAT} / VX {WECHAT} / 微信号是 {WECHAT}"),
     ("加v 17612345678 领券", f"加v {WECHAT} 领券"),
+    ("wx号abcdef1 私聊，WX号abc_123456，vx号 Star_Fan_88", f"wx号{WECHAT} 私聊，WX号{WECHAT}，vx号 {WECHAT}"),
     ("QQ 12345678，扣扣号：98765，QQ号:1234567890", f"QQ {QQ}，扣扣号：{QQ}，QQ号:{QQ}"),
     ("手机１３８１２３４５６７８，邮箱ａ@ｂ.cn 也不行 abc＠example.com", f"手机{MOBILE}，邮箱ａ@ｂ.cn 也不行 {EMAIL}"),
 ])
@@ -140,3 +141,45 @@ def test_daemon_refuses_without_key_and_bad_keys_are_explained(tmp_path, monkeyp
 def test_keep_fields_must_name_post_fields(tmp_path):
     with pytest.raises(ConfigError, match=r"privacy.keep_fields: 'auther_name' is not a post field; did you mean"):
         make_cfg("http://127.0.0.1:9200", tmp_path, privacy={"keep_fields": ["text", "auther_name"]})
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("恭喜@蓝色降落伞蓝 等10名用户", "恭喜@<蓝色降落伞蓝> 等10名用户"),          # ends at whitespace
+    ("抽奖工具@微博抽奖平台 -http://t.cn/x", "抽奖工具@<微博抽奖平台> -http://t.cn/x"),
+    ("太坑了//@张三丰:同感//@Li_Si-2024: 再也不买了", "太坑了//@<张三丰>:同感//@<Li_Si-2024>: 再也不买了"),
+    ("谢谢@星河手机官方，已收到", "谢谢@<星河手机官方>，已收到"),                  # ends at punctuation
+    ("全角＠路人甲乙 也是", "全角＠<路人甲乙> 也是"),
+    ("@" + "长" * 20 + "。", "@<" + "长" * 15 + ">" + "长" * 5 + "。"),        # at most 30 bytes of name
+    ("@abc @张 @abcd", "@abc @张 @<abcd>"),                                      # under 4 bytes: not a name
+    ("发到 zhang.san@example.com 或 a@b.cn", "发到 zhang.san@example.com 或 a@b.cn"),  # e-mail, not a mention
+])
+def test_mentions_follow_weibo_name_rules(text, expected):
+    from yuqing.mentions import replace
+
+    got, n = replace(text, lambda name: f"<{name}>")
+    assert got == expected and n == expected.count("<")
+
+
+def test_public_accounts_must_be_names_a_mention_can_carry(tmp_path):
+    cfg = make_cfg("http://127.0.0.1:9200", tmp_path, privacy={"public_accounts": ["@星河手机官方", "XingHe_CN"]})
+    assert cfg.privacy.public_accounts == ["星河手机官方", "XingHe_CN"]
+    with pytest.raises(ConfigError, match=r"privacy.public_accounts.1: cannot be an @name: a name is 4-30 bytes"):
+        make_cfg("http://127.0.0.1:9200", tmp_path, privacy={"public_accounts": ["星河手机官方", "星河 官方"]})
+
+
+def test_pipeline_key_refuses_without_the_variable_unless_the_config_opts_in(tmp_path, monkeypatch):
+    from pipelines.pseudonym import pipeline_key
+
+    monkeypatch.delenv(ENV, raising=False)
+    prod = make_cfg("http://127.0.0.1:9200", tmp_path, privacy={"local_key": False})
+    with pytest.raises(PseudoKeyError) as e:
+        pipeline_key(prod)
+    assert str(e.value).startswith(f"{ENV} is not set") and "\n" not in str(e.value)
+    assert not key_path(prod).exists()
+    demo = make_cfg("http://127.0.0.1:9200", tmp_path)  # the tests' opt-in, as the demo's config has it
+    assert demo.privacy.local_key and pipeline_key(demo) == pseudo_key(demo, create=False)
+    with pytest.raises(PseudoKeyError, match=r"export YUQING_PSEUDO_KEY=\$\(cat .*pseudo.key\)"):
+        pipeline_key(prod)  # the file now exists: still refused, with the way to keep its pseudonyms
+    monkeypatch.setenv(ENV, "y" * 32)
+    assert pipeline_key(prod) == b"y" * 32
+    assert pipeline_key(make_cfg("http://127.0.0.1:9200", tmp_path, privacy={"pseudonymise": False})) is None

@@ -190,3 +190,86 @@ def test_erase_and_export_say_when_elasticsearch_is_unreachable(cli, cfg, tmp_pa
     assert r.returncode == 1 and "127.0.0.1:9 is unreachable" in r.stderr and "nothing was changed" in r.stderr
     r = cli("privacy", "export", "--author", TARGET, "--config", str(path))
     assert r.returncode == 1 and "the export is incomplete" in r.stderr and r.stdout == ""
+
+
+def test_every_mention_is_pseudonymised_but_the_public_accounts(es_node, tmp_path, monkeypatch):
+    """Text in the shape of a genuine Weibo timeline (a lottery result naming its winner and the
+    platform's lottery account; a repost chain `//@name:`): every @name but the configured public
+    accounts is stored as the same pseudonym its author would get."""
+    from pipelines.build import build_pipeline
+    from tests.conftest import make_cfg
+    from yuqing.store import Store
+
+    monkeypatch.setenv(ENV, KEY)
+    cfg = make_cfg(es_node, tmp_path, privacy={"public_accounts": ["微博抽奖平台", "@星河手机官方"]})
+    store = Store(cfg.elasticsearch)
+    winner, reposter = "蓝色降落伞蓝", "路人甲乙丙"
+    try:
+        pipe = build_pipeline(cfg, store=store, nlp=False)
+        pipe.feed(post("m1", f"恭喜@{winner} 等3名用户获得【星河X5手机壳】。微博官方唯一抽奖工具@微博抽奖平台 "
+                             "-http://t.cn/A6abcd12对本次抽奖进行监督", "u900001", "星河手机官方"))
+        pipe.feed(post("m2", f"谢谢@星河手机官方，已收到//@{reposter}:恭喜 发到 zhang.san@example.com @ab",
+                       "u900002", winner, title=f"@{winner}的晒单"))
+        pipe.feed(post("m3", f"@{winner}你好请私信这一段话很长很长很长很长很长", "u900001", "星河手机官方"))
+        assert pipe.close().created == 3
+        docs = {d["post_id"]: d for d in all_sources(store)}
+    finally:
+        store.drop_all()
+    dump = json.dumps(docs, ensure_ascii=False)
+    for raw in (winner, reposter):
+        assert raw not in dump, raw
+    pseudo = Pseudonymiser(KEY.encode())
+    assert docs["m2"]["author_name"] == pseudo.author_name("weibo", winner)
+    # The winner mentioned in m1 is the author of m2, under the same keyed pseudonym.
+    assert docs["m1"]["text"].startswith(f"恭喜@{docs['m2']['author_name']} 等3名用户")
+    assert "工具@微博抽奖平台 -http" in docs["m1"]["text"]
+    assert docs["m1"]["author_name"] == "星河手机官方"  # a public account keeps its name as author too
+    assert docs["m2"]["text"].startswith("谢谢@星河手机官方，已收到//@" + pseudo.author_name("weibo", reposter) + ":恭喜")
+    assert docs["m2"]["title"] == f"@{docs['m2']['author_name']}的晒单"
+    assert "[邮箱]" in docs["m2"]["text"] and docs["m2"]["text"].endswith(" @ab")  # no name is 2 bytes long
+    # Written with no space after it, a mention is read as Weibo reads it: at most 30 bytes of name.
+    assert docs["m3"]["text"] == "@" + pseudo.author_name("weibo", f"{winner}你好请私信这一段话") + "很长" * 5
+
+
+def test_crawl_and_ingest_refuse_without_the_key(es_node, tmp_path):
+    """Outside the demo and tests (privacy.local_key), nothing is stored under a key made up on
+    the fly: `yuqing ingest`, `yuqing crawl` and the crawl child exit 2 with one line naming the
+    variable, and create no key file."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, make_cfg, write_cfg
+    from pipelines.pseudonym import key_path
+    from yuqing.store import Store
+
+    cfg = make_cfg(es_node, tmp_path, privacy={"local_key": False})
+    path = write_cfg(cfg, tmp_path / "prod.yaml")
+    env = {k: v for k, v in os.environ.items() if k != ENV} | {"YUQING_CONFIG": str(path), "COLUMNS": "200"}
+
+    def run(*args: str, **extra) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=120,
+                              env=env | extra, cwd=str(ROOT))
+
+    runs = [run("-m", "yuqing.app", "ingest", str(DATA / "sample_posts.jsonl"), "--no-nlp"),
+            run("-m", "yuqing.app", "crawl", "weibo"),
+            run("-m", "yuqing.app.crawl_child", "--config", str(path), "--out", str(tmp_path / "summary.json"), "weibo")]
+    for r in runs:
+        assert r.returncode == 2, r.stdout + r.stderr
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and ENV in lines[0] and "is not set" in lines[0], r.stderr
+        assert "Traceback" not in r.stderr and "$(cat" not in r.stderr
+    assert not key_path(cfg).exists() and not (tmp_path / "summary.json").exists()
+    store = Store(cfg.elasticsearch)
+    assert store.posts_indices() == []
+    # A key file left by an earlier version: still refused, and the line says how to keep its pseudonyms.
+    key_path(cfg).parent.mkdir(parents=True)
+    key_path(cfg).write_text("0123456789abcdef0123456789abcdef\n")
+    r = run("-m", "yuqing.app", "ingest", str(DATA / "sample_posts.jsonl"), "--no-nlp")
+    assert r.returncode == 2 and f"export {ENV}=$(cat {key_path(cfg)})" in r.stderr, r.stderr
+    # With the variable set the same command stores the posts.
+    r = run("-m", "yuqing.app", "ingest", str(DATA / "sample_posts.jsonl"), "--no-nlp", **{ENV: KEY})
+    try:
+        assert r.returncode == 0 and "indexed 24" in r.stdout, r.stdout + r.stderr
+    finally:
+        store.drop_all()

@@ -45,7 +45,7 @@ def config_check(config_path: str) -> None:
     except config_mod.ConfigError as e:
         err.print(str(e), highlight=False, markup=False)
         sys.exit(2)
-    for w in config_mod.secret_warnings(config_path):
+    for w in config_mod.secret_warnings(config_path) + config_mod.config_warnings(cfg):
         err.print(f"[yellow]warning:[/yellow] {config_path}: {w}", highlight=False)
     console.print(f"OK: {config_path} ({len(cfg.topics)} topics, Elasticsearch {', '.join(cfg.elasticsearch.hosts)})",
                   highlight=False)

@@ -14,16 +14,17 @@ import difflib
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from alerts.config import AlertsConfig
 from crawlers.config import SourcesConfig
 from nlp.config import NlpConfig
 from yuqing.app.schedule_config import ScheduleConfig
 from yuqing.config import ElasticsearchConfig, Strict, Topic, match_topics, yuqing_home
+from yuqing.mentions import is_name
 
 DEFAULT_PATH = "config.yaml"
 
@@ -44,6 +45,15 @@ class RetentionConfig(Strict):
     days: int = Field(365, ge=1)
 
 
+def _account_name(name: str) -> str:
+    """An entry of privacy.public_accounts: a name an @mention can carry ("@" optional)."""
+    name = name.strip().lstrip("@＠")
+    if not is_name(name):
+        raise ValueError("cannot be an @name: a name is 4-30 bytes (a CJK character counts two) of CJK "
+                         "characters, letters, digits, _ or -; write it as the platform shows it after @")
+    return name
+
+
 class PrivacyConfig(Strict):
     """Owned by pipelines/privacy.py; see PRIVACY.md for why each switch exists."""
 
@@ -52,6 +62,12 @@ class PrivacyConfig(Strict):
     # Fields kept in the index; everything else a source yields is dropped before storage.
     # null keeps every schema field; platform, post_id, published_at, crawled_at are always kept.
     keep_fields: list[str] | None = None
+    # Accounts kept by name, as author and in @mentions: the brand's own and the media accounts a
+    # team must see. Every other @name in stored text is pseudonymised like an author's name.
+    public_accounts: list[Annotated[str, AfterValidator(_account_name)]] = []
+    # Demo and tests only: without YUQING_PSEUDO_KEY, generate and use $YUQING_HOME/pseudo.key.
+    # Otherwise a crawl or an ingest refuses to store posts without the variable.
+    local_key: bool = False
 
     @field_validator("keep_fields")
     @classmethod
@@ -202,6 +218,23 @@ def load(path: str | os.PathLike | None = None) -> Config:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         raise ConfigError(path, [f"{where}not valid YAML ({getattr(e, 'problem', e)})"]) from None
     return parse(data, path)
+
+
+def config_warnings(cfg: Config) -> list[str]:
+    """What is valid but almost certainly not meant: `config check` prints these as warnings."""
+    out: list[str] = []
+    topics = cfg.topic_names()
+    for i, p in enumerate(cfg.sources.jd_reviews.products):
+        if p.topic is not None and p.topic not in topics:
+            close = difflib.get_close_matches(p.topic, topics, n=1)
+            out.append(f"sources.jd_reviews.products.{i}.topic: {p.topic!r} is not a topic under `topics:`, so "
+                       f"product {p.id} is never crawled; "
+                       + (f"did you mean {close[0]!r}?" if close else
+                          f"add the topic or use one of: {', '.join(topics) or '(none configured)'}"))
+    if cfg.privacy.pseudonymise and cfg.privacy.local_key:
+        out.append("privacy.local_key: true is for the demo and tests: posts are pseudonymised with a key file "
+                   "generated under $YUQING_HOME; in production set YUQING_PSEUDO_KEY and remove this key")
+    return out
 
 
 SECRET_KEYS = re.compile(r"(password|passwd|pwd|secret|token|api_key|apikey|cookies?|pseudo_key|authorization"

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from crawlers.run import configured, run_here
+from pipelines.pseudonym import PseudoKeyError, pipeline_key
 from yuqing.app import config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +60,7 @@ def run_child(config_path: str, spiders: list[str], topic: str | None = None, si
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m crawlers.run")
+    ap = argparse.ArgumentParser(prog="python -m yuqing.app.crawl_child")
     ap.add_argument("spiders", nargs="*")
     ap.add_argument("--config", required=True)
     ap.add_argument("--out", required=True)
@@ -73,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--settings", help="extra Scrapy settings as JSON")
     a = ap.parse_args(argv)
     cfg = config.load(a.config)
+    try:
+        pipeline_key(cfg)  # here, not inside Scrapy, where it would only count as a pipeline error
+    except PseudoKeyError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if a.replay:
         cfg.sources.replay = a.replay.rstrip("/")
     spiders = a.spiders or configured(cfg)

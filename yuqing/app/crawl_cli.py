@@ -61,6 +61,12 @@ def crawl(cfg, spiders: tuple[str, ...], topic: str | None, since: str | None, r
     names = list(spiders) or ready
     if not names:
         fail("no spider is enabled and configured under `sources:`", 2)
+    from pipelines.pseudonym import PseudoKeyError, pipeline_key
+
+    try:
+        pipeline_key(cfg)
+    except PseudoKeyError as e:
+        fail(str(e), 2)
     code, rows = run_child(cfg.path, names, topic=topic, since=since, nlp=not no_nlp, replay=replay,
                            log_level=log_level, now=now.isoformat() if at else None)
     if as_json:

@@ -67,9 +67,10 @@ def demo_config(cfg, replay: str | None, webhook_url: str, smtp_port: int) -> co
     """
     raw = yaml.safe_load(Path(cfg.path).read_text(encoding="utf-8")) if cfg.path and Path(cfg.path).exists() else {}
     raw = raw or {}
-    for section in ("elasticsearch", "sources", "alerts"):
+    for section in ("elasticsearch", "sources", "alerts", "privacy"):
         raw[section] = raw.get(section) or {}
     raw["elasticsearch"]["index_prefix"] = f"{cfg.elasticsearch.index_prefix}-demo"
+    raw["privacy"]["local_key"] = True  # the demo's own opt-in to the key file ensure_key made
     raw["home"] = str(cfg.home_dir)
     if replay:
         raw["sources"]["replay"] = replay
