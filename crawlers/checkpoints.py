@@ -8,16 +8,14 @@ end at once, so saving re-reads the file under an exclusive lock and only moves 
 """
 from __future__ import annotations
 
-import fcntl
-import json
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from crawlers import statefile
+
 if TYPE_CHECKING:  # the root config is the shell's; this stage only reads its sections
     from yuqing.app.config import Config
-
 
 
 def checkpoint_path(cfg: Config) -> Path:
@@ -31,15 +29,7 @@ class Checkpoints:
         self.advanced: dict[tuple[str, str], datetime] = {}
 
     def _read(self) -> dict:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError):
-            # A damaged file only costs one full re-crawl (writes are idempotent); keep it for a person.
-            self.path.replace(self.path.with_suffix(".damaged"))
-            return {}
-        return data if isinstance(data, dict) else {}
+        return statefile.read(self.path)  # a damaged file only costs one full re-crawl
 
     def get(self, spider: str, query: str) -> datetime | None:
         v = self.seen.get(spider, {}).get(query)
@@ -53,15 +43,9 @@ class Checkpoints:
     def save(self) -> None:
         if not self.advanced:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            current = self._read()
+        with statefile.update(self.path) as current:
             for (spider, query), t in self.advanced.items():
                 old = current.setdefault(spider, {}).get(query)
                 if not old or datetime.fromisoformat(old) < t:
                     current[spider][query] = t.isoformat()
-            tmp = self.path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(json.dumps(current, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
-            tmp.replace(self.path)
-            self.seen = current
+        self.seen = current

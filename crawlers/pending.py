@@ -18,13 +18,11 @@ resumed crawl does not fetch the same search pages again, so it would never meet
 """
 from __future__ import annotations
 
-import fcntl
-import json
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from crawlers import statefile
 from yuqing.post import parse_time
 
 if TYPE_CHECKING:  # the root config is the shell's; this stage only reads its sections
@@ -48,15 +46,7 @@ class Pending:
         self.removed: set[str] = set()
 
     def _read(self) -> dict:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError):
-            # Damaged: those posts stay truncated in the store (still flagged, findable); keep the file for a person.
-            self.path.replace(self.path.with_suffix(".damaged"))
-            return {}
-        return data if isinstance(data, dict) else {}
+        return statefile.read(self.path)  # damaged: those posts stay truncated in the store, flagged and findable
 
     def due(self, floor: datetime | None) -> tuple[list[tuple[str, dict]], list[str]]:
         """(entries to retry, ids dropped because they are older than the floor)."""
@@ -97,17 +87,11 @@ class Pending:
             self.removed = set()
         if not self.added and not self.removed:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            current = self._read()
+        with statefile.update(self.path) as current:
             mine = current.setdefault(self.spider, {})
             for post_id in self.removed:
                 mine.pop(post_id, None)
             mine.update(self.added)
             if not mine:
                 current.pop(self.spider)
-            tmp = self.path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(json.dumps(current, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
-            tmp.replace(self.path)
         self.entries, self.added, self.removed = current.get(self.spider, {}), {}, set()
