@@ -7,6 +7,8 @@ requests, pages, items, new/updated/spooled/rejected, failures by kind, and how 
 """
 from __future__ import annotations
 
+import logging
+
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,6 +72,10 @@ def run_here(cfg: Config, spiders: list[str], topic: str | None = None, since: s
     from crawlers.spiders import load
 
     process = CrawlerProcess({"LOG_LEVEL": log_level, "TELNETCONSOLE_ENABLED": False})
+    # Every request's errback already logs a failure once, with its kind (`parse failure http_5xx at
+    # URL`), and counts it for the summary; Scrapy's own "Gave up retrying" ERROR line would say it
+    # a second time, louder, for failures a crawl expects and goes on from.
+    logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
     crawlers: list[tuple[str, Crawler]] = []
     errors: dict[str, str] = {}
     for name in spiders:

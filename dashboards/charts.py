@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import warnings
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -51,6 +52,8 @@ def setup_fonts() -> str | None:
     else:
         log.warning("no CJK font found (install fonts-noto-cjk or fonts-wqy-zenhei); Chinese chart labels "
                     "will not render")
+        # said once above; matplotlib would repeat it for every glyph of every label
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
     return _font
 
 

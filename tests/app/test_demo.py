@@ -67,6 +67,11 @@ def test_demo_end_to_end_and_idempotent(cli, cfg, demo_store, tmp_path):
     # Last, so the checks above run even while a part is still failing: every step succeeded.
     failed = [line for line in (out + out2).splitlines() if line.startswith("✗")]
     assert r.returncode == 0 and r2.returncode == 0 and not failed, failed or out[-3000:]
+    # The fixtures' deliberate failures show in the summary's failures column only: no Scrapy ERROR
+    # lines, no per-glyph font warnings.
+    noise = [line for line in (out + out2).splitlines() if "ERROR" in line or "Glyph" in line
+             or "Traceback" in line]
+    assert not noise, noise[:5]
 
 
 def test_demo_config_opts_in_to_the_local_key_the_users_config_does_not(tmp_path):
