@@ -117,7 +117,7 @@ def test_config_check_warns_about_products_of_unknown_topics(tmp_path):
     assert warned[1].startswith("sources.jd_reviews.products.2.topic:") and "add the topic or use one of: 星河手机" in warned[1]
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "yuqing", "config", "check", "--config", str(path)],
+    r = subprocess.run([sys.executable, "-m", "yuqing.app", "config", "check", "--config", str(path)],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0 and r.stdout.startswith("OK:"), r.stderr
     assert f"warning: {path}: sources.jd_reviews.products.1.topic: '星河手几'" in r.stderr
