@@ -8,7 +8,7 @@ from pipelines.chain import Pipeline
 from pipelines.dedupe import Dedupe
 from pipelines.privacy import Privacy
 from pipelines.sink import StoreSink
-from pipelines.spool import Spool
+from pipelines.spool import spool_for
 from pipelines.validate import Validate
 from yuqing.store import Store
 
@@ -16,10 +16,6 @@ if TYPE_CHECKING:  # the root config is the shell's; this stage only reads its s
     from yuqing.app.config import Config
 
 log = logging.getLogger(__name__)
-
-
-def spool_for(cfg: Config) -> Spool:
-    return Spool(cfg.home_dir / "spool" / cfg.elasticsearch.index_prefix)
 
 
 def build_pipeline(cfg: Config, store: Store | None = None, nlp: bool | None = None) -> Pipeline:

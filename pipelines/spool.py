@@ -93,3 +93,8 @@ class Spool:
                 f.unlink()
             res.files += 1
         return res
+
+
+def spool_for(cfg) -> Spool:
+    """The spool of a deployment: one folder per index prefix under $YUQING_HOME/spool."""
+    return Spool(cfg.home_dir / "spool" / cfg.elasticsearch.index_prefix)

@@ -91,8 +91,9 @@ class Post(BaseModel):
     # A repost (转发) points at the original's post_id, stored as a post of its own.
     repost_of: str | None = Field(None, json_schema_extra=es("keyword"))
     # The platform showed only the start of the text and the full text could not be fetched
-    # (yet): a later crawl completes the post and clears the flag.
-    text_truncated: bool = Field(False, json_schema_extra=es("boolean"))
+    # (yet): a later crawl completes the post and writes False. Unset (None) for every post that
+    # never was cut off, so privacy.keep_fields and sources without long texts store nothing.
+    text_truncated: bool | None = Field(None, json_schema_extra=es("boolean"))
     topics: list[str] = Field(default_factory=list, json_schema_extra=es("keyword"))
     tags: list[str] = Field(default_factory=list, json_schema_extra=es("keyword"))
     lang: str | None = Field(None, json_schema_extra=es("keyword"))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from alerts.state_docs import StateDocs
-from pipelines.build import spool_for
+from pipelines.spool import spool_for
 from tests.conftest import DATA, ROOT, make_cfg, write_cfg
 from yuqing.app.job_history import History, state_dir
 from yuqing.post import Post

@@ -55,7 +55,7 @@ def test_bilibili_videos_and_replies(cli, store):
 
 
 def test_elasticsearch_down_spools_everything(cli, es_node, tmp_path, replay):  # noqa: F811
-    from pipelines.build import spool_for
+    from pipelines.spool import spool_for
     from tests.support.crawling import other_config
 
     cfg, path = other_config(es_node, tmp_path, "down.yaml", nlp={"enabled": False}, sources=sources(replay),

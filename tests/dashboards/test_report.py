@@ -125,6 +125,13 @@ def test_weekly_report_and_topic_filter(loaded, cli, tmp_path):
 
     r = cli("report", "--topic", "银河奶茶", "--out", str(tmp_path / "x.html"))
     assert r.returncode == 2 and "unknown topic 银河奶茶" in r.stderr
+    # the one duration grammar: whole days only, and a clear word otherwise
+    r = cli("report", "--since", "90m", "--out", str(tmp_path / "x.html"))
+    assert r.returncode == 2 and "whole days" in r.stderr
+    r = cli("report", "--since", "a week", "--out", str(tmp_path / "x.html"))
+    assert r.returncode == 2 and "--since" in r.stderr and "15m" in r.stderr
+    r = cli("report", "--now", "yesterday", "--out", str(tmp_path / "x.html"))
+    assert r.returncode == 2 and "--now" in r.stderr
 
 
 def test_without_topics_the_report_covers_every_post(loaded, cli, cfg, tmp_path):

@@ -137,7 +137,7 @@ def test_export_then_erase_exactly_one_author(ingested, cli, cfg):
     r = cli("privacy", "erase", "--author", TARGET, "--yes")
     assert r.returncode == 0 and "erased 0 posts" in r.stdout and "spool" not in r.stderr
     # Posts spooled during an outage are invisible to search: erase says so instead of a silent zero.
-    from pipelines.build import spool_for
+    from pipelines.spool import spool_for
     from yuqing.post import Post
 
     spool_for(cfg).put([Post.model_validate(post("s1", "x", "ps_" + "0" * 32, "网友00000000"))])

@@ -125,7 +125,7 @@ def collect_status(cfg) -> dict:
     """Everything `yuqing status` shows, as plain data (also for --json and tests)."""
     from alerts.outbox import Outbox
     from alerts.state_docs import StateDocs
-    from pipelines.build import spool_for
+    from pipelines.spool import spool_for
     from yuqing.store import Store
 
     out: dict = {"daemon_pid": _lock(cfg).holder(), "jobs": {}, "spool_backlog": spool_for(cfg).backlog()}

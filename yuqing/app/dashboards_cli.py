@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import click
@@ -65,11 +65,11 @@ def kibana_export(cfg, out: str) -> None:
 
 
 @click.command("report")
-@click.option("--since", type=click.Choice(["1d", "7d"]), default="1d", show_default=True,
-              help="period: the last day (daily report) or the last 7 days (weekly)")
+@click.option("--since", default="1d", show_default=True,
+              help="the period before --now, in whole days: 1d (daily report), 7d (weekly), 30d ...")
 @click.option("--topic", "topics", multiple=True, help="only this topic (repeatable); default: every configured topic")
 @click.option("--out", type=click.Path(dir_okay=False), default="report.html", show_default=True)
-@click.option("--now", "now_s", default=None, help="end of the period (ISO time; default: now) — for re-runs")
+@click.option("--now", "now_s", default=None, help="end of the period (ISO time or now-1d; default: now) — for re-runs")
 @click.option("--mail", "mail", is_flag=True, help="also e-mail it (first enabled e-mail channel in alerts.channels)")
 @click.option("--channel", default=None, help="with --mail: the e-mail channel to send through")
 @config_option
@@ -81,16 +81,22 @@ def report(cfg, since: str, topics: tuple[str, ...], out: str, now_s: str | None
     [{name: daily-report, cron: "0 8 * * *", args: [report, --since, 1d, --mail]}].
     """
     from dashboards.report import build_report, render_html
-    from yuqing.post import parse_time
     from yuqing.store import Store, StoreUnavailable
+    from yuqing.times import parse_duration, parse_when
 
-    now = parse_time(now_s) if now_s else datetime.now(timezone.utc)
+    try:
+        period = parse_duration(since)
+        now = parse_when(now_s or "now", datetime.now(timezone.utc), cfg.timezone)
+    except ValueError as e:
+        fail(f"{'--now' if now_s and 'not a time' in str(e) else '--since'} {e}", 2)
+    if period < timedelta(days=1) or period % timedelta(days=1):
+        fail(f"--since {since!r}: a report covers whole days, e.g. 1d or 7d", 2)
     wanted = list(topics) or cfg.topic_names()
     unknown = [t for t in wanted if t not in cfg.topic_names()]
     if unknown:
         fail(f"unknown topic {', '.join(unknown)}; configured: {', '.join(cfg.topic_names()) or '(none)'}", 2)
     try:
-        data = build_report(Store(cfg.elasticsearch), wanted, now, days=int(since[:-1]), tz=cfg.timezone)
+        data = build_report(Store(cfg.elasticsearch), wanted, now, days=period.days, tz=cfg.timezone)
     except StoreUnavailable as e:
         fail(str(e))
     html = render_html(data)

@@ -8,7 +8,8 @@ from typing import IO
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pipelines.build import build_pipeline, spool_for
+from pipelines.build import build_pipeline
+from pipelines.spool import spool_for
 from yuqing.app.config import Config
 from yuqing.store import Store, StoreUnavailable
 

@@ -85,7 +85,7 @@ def erase(cfg, author: str, platforms: tuple[str, ...], yes: bool) -> None:
 
 def _spool_notice(cfg) -> None:
     """Posts spooled while Elasticsearch was down are not searchable yet; erase cannot see them."""
-    from pipelines.build import spool_for
+    from pipelines.spool import spool_for
 
     waiting = spool_for(cfg).backlog()
     if waiting:

@@ -236,7 +236,7 @@ class Runner:
         return _deliveries(wiring.outbox(self.cfg, self.store).deliver_pending(datetime.now(timezone.utc)))
 
     def spool(self) -> str:
-        from pipelines.build import spool_for
+        from pipelines.spool import spool_for
         from yuqing.store import StoreUnavailable
 
         sp = spool_for(self.cfg)
