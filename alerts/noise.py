@@ -55,6 +55,9 @@ def decide(prev: dict | None, fired: Alert | None, now: datetime, acfg: AlertsCo
         fired.summary += f" 上次通知时为 {told_v:g}。"
         return fired, {**prev, **base, "peak_value": peak, **_told(fired, now)}
     if now - parse_dt(prev["notified_at"]) >= acfg.realert:
+        fired.kind = "reminder"  # the same episode told again, not a new one
+        fired.id = fired.make_id()
+        fired.title = text.title(fired)
         fired.summary += f" 仍在持续（首次触发于 {text.local(parse_dt(prev['first_fired_at']), tz):%m月%d日 %H:%M}）。"
         return fired, {**prev, **base, "peak_value": peak, **_told(fired, now)}
     return None, {**prev, **base, "peak_value": peak}

@@ -15,7 +15,7 @@ RULE_ZH = {
     "keyword": "负面敏感词",
     "influencer": "大V/高互动负面帖",
 }
-KIND_TAG = {"alert": None, "escalation": "升级", "recovery": "恢复"}
+KIND_TAG = {"alert": None, "escalation": "升级", "reminder": "持续", "recovery": "恢复"}
 
 
 def severity_for(value: float, threshold: float, warning_at: float, critical_at: float) -> Severity:
@@ -46,6 +46,8 @@ def title(alert: Alert) -> str:
     what = RULE_ZH.get(alert.rule, alert.rule)
     if alert.kind == "recovery":
         return f"【{tag}】{alert.topic} {what}已恢复正常"
+    if alert.kind == "reminder":
+        return f"【{tag}·{SEVERITY_ZH[alert.severity]}】{alert.topic} {what}仍在持续"
     return f"【{tag}】{alert.topic} {what}"
 
 

@@ -223,10 +223,13 @@ def test_a_spike_still_running_after_realert_reminds_once(es_node, tmp_path):
     try:
         ingest(cfg, store, burst(T, NOW - td(minutes=10), NOW, 30))
         eng = engine(cfg, store)
-        assert kinds(eng.run_once(NOW, topics=[T], rules=["negative_spike"])) == [("alert", "negative_spike")]
+        [first] = eng.run_once(NOW, topics=[T], rules=["negative_spike"])
+        assert (first.kind, first.rule) == ("alert", "negative_spike")
+        first_id = first.id
         assert eng.run_once(NOW + td(minutes=3), topics=[T], rules=["negative_spike"]) == []
         [again] = eng.run_once(NOW + td(minutes=6), topics=[T], rules=["negative_spike"])
-        assert again.kind == "alert" and "仍在持续（首次触发于 11月20日 14:00）" in again.summary
+        assert again.kind == "reminder" and "仍在持续（首次触发于 11月20日 14:00）" in again.summary
+        assert again.title == "【持续·严重】星河手机 负面声量激增仍在持续" and again.id != first_id
         assert eng.run_once(NOW + td(minutes=7), topics=[T], rules=["negative_spike"]) == []
     finally:
         store.drop_all()
