@@ -75,7 +75,8 @@ class Engine:
                 worst = max(fired, key=lambda a: (a.value / a.threshold) if a.threshold else 0) if fired else None
                 key = rule_key(topic, rule.name)
                 prev = states.get(key)
-                note, new = decide(prev, worst, now, self.cfg.alerts, topic, rule.name, self.cfg.timezone)
+                note, new = decide(prev, worst, now, self.cfg.alerts, topic, rule.name, self.cfg.timezone,
+                                   rule.p.recover_after)
                 if new is not None and not self.state.put_rule(key, new, expect=prev):
                     log.info("%s: state changed by another evaluator; leaving this one to it", key)
                     continue

@@ -10,6 +10,7 @@ from alerts.alert import SEVERITY_ZH, Alert, Severity
 
 RULE_ZH = {
     "negative_spike": "负面声量激增",
+    "negative_surprise": "负面声量异常",
     "negative_ratio": "负面占比过高",
     "volume_spike": "声量激增（热点形成）",
     "keyword": "负面敏感词",
