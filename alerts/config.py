@@ -133,6 +133,17 @@ class InfluencerRule(RuleBase):
     min_engagement: int = Field(1_000, ge=1)  # likes + comments + reposts gathered within the window
 
 
+class SourceDownRule(RuleBase):
+    """A source whose last `runs` crawl runs yielded nothing while failures dominated
+    (alerts/rules/source_down.py); judged per source, so it has no per-topic overrides."""
+
+    window: Duration = timedelta(days=2)  # runs finished longer ago than this do not count
+    runs: int = Field(3, ge=1)  # consecutive runs
+    warning_at: float = Field(1.0, ge=1)  # severity by failed runs / runs: warning from the start
+    critical_at: float = Field(3.0, ge=1)
+    recover_after: Duration | None = timedelta(0)  # the first run that yields again ends it
+
+
 class Rules(Strict):
     negative_spike: SpikeRule = SpikeRule()
     negative_surprise: SurpriseRule = SurpriseRule()
@@ -140,9 +151,11 @@ class Rules(Strict):
     volume_spike: VolumeSpikeRule = VolumeSpikeRule()
     keyword: KeywordRule = KeywordRule()
     influencer: InfluencerRule = InfluencerRule()
+    source_down: SourceDownRule = SourceDownRule()
 
 
 RULE_NAMES = list(Rules.model_fields)
+SOURCE_RULES = ("source_down",)  # judged per crawl source, not per topic
 
 
 class AlertsConfig(Strict):
@@ -170,6 +183,9 @@ class AlertsConfig(Strict):
             for name, keys in rules.items():
                 if name not in RULE_NAMES:
                     raise ValueError(f"topics.{topic}.{name}: unknown rule; known: {', '.join(RULE_NAMES)}")
+                if name in SOURCE_RULES:
+                    raise ValueError(f"topics.{topic}.{name}: judged per source, not per topic; "
+                                     f"set it under alerts.rules.{name}")
                 if not isinstance(keys, dict):
                     raise ValueError(f"topics.{topic}.{name}: expected a mapping of rule keys")
                 self.rules_for(topic)  # validates the merged rule now

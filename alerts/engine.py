@@ -21,7 +21,8 @@ from elasticsearch import ApiError, ConnectionError as ESConnectionError
 from alerts.alert import Alert
 from alerts.noise import decide, merge
 from alerts.rules import RULES, build_rules
-from alerts.rules.base import align
+from alerts.rules.base import align, context_from
+from alerts.rules.source_down import SourceDown
 from alerts.state import REQUEUE_WINDOW, EsState, rule_key
 from yuqing.store import StoreUnavailable
 
@@ -82,12 +83,42 @@ class Engine:
                     continue
                 if note is not None:
                     notes.append(note)
-            for msg in merge(notes):
-                if self.record and not self.state.record(msg, now):
-                    continue  # recorded by someone else at the same instant
-                raised.append(msg)
-                self._hand_over(msg)
+            raised += self._tell(merge(notes), now)
+        if not only or SourceDown.name in only:
+            raised += self._tell(self._sources(now), now)
         return raised
+
+    def _sources(self, now: datetime) -> list[Alert]:
+        """`source_down` for every crawl source at once (per source, not per topic)."""
+        p = self.cfg.alerts.rules.source_down
+        if not p.enabled:
+            return []
+        rule = SourceDown(p, context_from(self.cfg))
+        try:
+            verdicts = rule.evaluate_sources(self.store, now)
+        except ApiError as e:
+            log.error("source_down: evaluation failed: %s", e)
+            return []
+        keys = {s: rule_key(s, rule.name) for s in verdicts}
+        states = self.state.rules(list(keys.values()))
+        notes = []
+        for source, fired in verdicts.items():
+            prev = states.get(keys[source])
+            note, new = decide(prev, fired, now, self.cfg.alerts, source, rule.name, self.cfg.timezone, p.recover_after)
+            if new is not None and not self.state.put_rule(keys[source], new, expect=prev):
+                continue
+            if note is not None:
+                notes.append(rule.recovered(note) if note.kind == "recovery" else note)
+        return notes
+
+    def _tell(self, msgs: list[Alert], now: datetime) -> list[Alert]:
+        out = []
+        for msg in msgs:
+            if self.record and not self.state.record(msg, now):
+                continue  # recorded by someone else at the same instant
+            out.append(msg)
+            self._hand_over(msg)
+        return out
 
     def _hand_over(self, msg: Alert) -> None:
         if self.outbox is None or not self.record:

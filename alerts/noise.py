@@ -21,7 +21,7 @@ def decide(prev: dict | None, fired: Alert | None, now: datetime, acfg: AlertsCo
     """(notification or None, new state document or None when nothing changes).
     `recover_after`: the rule's own quiet period (default `alerts.recover_after`)."""
     active = bool(prev and prev.get("active"))
-    recover_after = recover_after or acfg.recover_after
+    recover_after = acfg.recover_after if recover_after is None else recover_after
     if fired is None:
         if not active:
             return None, None

@@ -15,6 +15,7 @@ RULE_ZH = {
     "volume_spike": "声量激增（热点形成）",
     "keyword": "负面敏感词",
     "influencer": "大V/高互动负面帖",
+    "source_down": "数据源采集中断",
 }
 KIND_TAG = {"alert": None, "escalation": "升级", "reminder": "持续", "recovery": "恢复"}
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, timezone
 
 import click
 
@@ -28,6 +29,7 @@ def crawl(cfg, spiders: tuple[str, ...], topic: str | None, since: str | None, r
     already-known post), 2 on bad arguments.
     """
     from crawlers.run import configured, run_child
+    from crawlers.runlog import record
     from crawlers.spiders import SPIDERS
     from crawlers.spiders.base import parse_since
 
@@ -52,8 +54,12 @@ def crawl(cfg, spiders: tuple[str, ...], topic: str | None, since: str | None, r
     names = list(spiders) or ready
     if not names:
         fail("no spider is enabled and configured under `sources:`", 2)
+    started = datetime.now(timezone.utc)
     code, rows = run_child(cfg.path, names, topic=topic, since=since, nlp=not no_nlp, replay=replay,
                            log_level=log_level)
+    problem = record(cfg, rows, started, datetime.now(timezone.utc))
+    if problem:
+        err.print(f"[yellow]warning:[/yellow] {problem}", highlight=False)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:

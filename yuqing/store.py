@@ -17,6 +17,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_expone
 
 from yuqing.config import ElasticsearchConfig
 from yuqing.post import Post, es_fields
+from yuqing.store_crawls import CrawlRunDocs
 from yuqing.store_privacy import PrivacyDocs
 from yuqing.store_queries import PostQueries
 from yuqing.store_report import ReportQueries
@@ -65,7 +66,7 @@ def month_suffix(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y.%m")
 
 
-class Store(PostQueries, StateDocs, PrivacyDocs, ReportQueries, NlpDocs):
+class Store(PostQueries, StateDocs, PrivacyDocs, ReportQueries, NlpDocs, CrawlRunDocs):
     def __init__(self, cfg: ElasticsearchConfig, client: Elasticsearch | None = None):
         self.cfg = cfg
         self.es = client or make_client(cfg)
@@ -75,6 +76,7 @@ class Store(PostQueries, StateDocs, PrivacyDocs, ReportQueries, NlpDocs):
         self.alerts_index = f"{p}-alerts"
         self.state_index = f"{p}-state"
         self.outbox_index = f"{p}-outbox"  # alert deliveries (yuqing/store_outbox.py)
+        self.crawls_index = f"{p}-crawls"  # finished crawl runs (yuqing/store_crawls.py)
         self._ready = False
 
     # -- set-up -------------------------------------------------------------------------
@@ -266,7 +268,7 @@ class Store(PostQueries, StateDocs, PrivacyDocs, ReportQueries, NlpDocs):
     def drop_all(self) -> None:
         """Delete every index with this prefix (tests, `yuqing es reset`)."""
         p = self.cfg.index_prefix
-        for pattern in (self.posts_pattern, self.alerts_index, self.state_index, self.outbox_index):
+        for pattern in (self.posts_pattern, self.alerts_index, self.state_index, self.outbox_index, self.crawls_index):
             try:
                 self.es.indices.delete(index=pattern, ignore_unavailable=True, allow_no_indices=True)
             except (NotFoundError, ApiError):
