@@ -60,6 +60,7 @@ class Engine:
     def _run(self, now: datetime, topics: list[str] | None, only: list[str] | None) -> list[Alert]:
         if self.outbox is not None and self.record:
             self._requeue(now)
+        sources = not topics and (not only or SourceDown.name in only)  # `--topic X` asks about X only
         topics = topics or self.cfg.topic_names()
         states = self.state.rules([rule_key(t, r) for t in topics for r in RULES])
         raised: list[Alert] = []
@@ -84,7 +85,7 @@ class Engine:
                 if note is not None:
                     notes.append(note)
             raised += self._tell(merge(notes), now)
-        if not only or SourceDown.name in only:
+        if sources:
             raised += self._tell(self._sources(now), now)
         return raised
 
