@@ -116,3 +116,12 @@ def test_surprise_rule_settings_are_checked():
         SurpriseRule(history_days=2, min_history_days=3)
     with pytest.raises(ValueError, match="band"):
         SurpriseRule(band="10m")
+
+
+def test_report_sentence_counts_episodes_not_reminders():
+    from dashboards.summary import topic_sentence
+
+    told = [{"kind": "alert", "severity": "warning"}, {"kind": "reminder", "severity": "critical"},
+            {"kind": "recovery", "severity": "info"}]
+    s = topic_sentence(crisis.BURST, "今日", 100, 90, 30, 10, {"weibo": 100}, [], told)
+    assert "期间触发 1 次预警（最高级别：预警）" in s
