@@ -12,7 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Severity = Literal["info", "warning", "critical"]
-Kind = Literal["alert", "escalation", "recovery"]
+# "reminder": a rule still firing after `realert`, told again; not a new episode.
+Kind = Literal["alert", "escalation", "reminder", "recovery"]
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 SEVERITY_ZH = {"info": "提示", "warning": "预警", "critical": "严重"}
 

@@ -23,6 +23,9 @@ class RuleBase(Strict):
     # Severity grows with value / threshold: below warning_at it is "info".
     warning_at: float = Field(1.5, ge=1)
     critical_at: float = Field(3.0, ge=1)
+    # Quiet this long → recovery notice; unset: `alerts.recover_after`. A rule over a short window
+    # is quiet as soon as the event has left it, so it need not wait as long as one over an hour.
+    recover_after: Duration | None = None
 
     @model_validator(mode="after")
     def _order(self):
@@ -47,6 +50,32 @@ class SpikeRule(RuleBase):
     measure: Literal["count", "weighted"] = "count"
     engagement_unit: int = Field(100, ge=1)
     followers_unit: int = Field(10_000, ge=1)
+
+
+class SurpriseRule(RuleBase):
+    """Negative posts in `window` against a Poisson expectation from the same time of day on past
+    days (alerts/rules/surprise.py). Fires at warning: a count this unlikely is worth a person's look."""
+
+    min_surprise: float = Field(4.5, gt=0)  # fire when P(count >= observed | expected) <= 10^-min_surprise
+    min_count: int = Field(4, ge=1)  # and at least this many negative posts: 0 → 3 at night is not an event
+    multiple: float = Field(3.0, ge=1)  # and at least this multiple of the expected count
+    rate_floor: float = Field(0.3, gt=0)  # expected negative posts per window never below this
+    band: Duration = timedelta(hours=1)  # the stretch of each past day the expectation is read from
+    history_days: int = Field(7, ge=1, le=60)
+    min_history_days: int = Field(3, ge=1)  # past days with posts before the rule judges at all
+    warning_at: float = Field(1.0, ge=1)  # severity by surprise / min_surprise
+    critical_at: float = Field(2.0, ge=1)
+    recover_after: Duration | None = timedelta(minutes=15)
+
+    @model_validator(mode="after")
+    def _history(self):
+        if self.min_history_days > self.history_days:
+            raise ValueError(f"min_history_days ({self.min_history_days}) must be <= history_days "
+                             f"({self.history_days})")
+        if self.band < self.window:
+            raise ValueError(f"band ({format_duration(self.band)}) must be at least the window "
+                             f"({format_duration(self.window)})")
+        return self
 
 
 class VolumeSpikeRule(SpikeRule):
@@ -75,15 +104,29 @@ class InfluencerRule(RuleBase):
     min_engagement: int = Field(1_000, ge=1)  # likes + comments + reposts gathered within the window
 
 
+class SourceDownRule(RuleBase):
+    """A source whose last `runs` crawl runs yielded nothing while failures dominated
+    (alerts/rules/source_down.py); judged per source, so it has no per-topic overrides."""
+
+    window: Duration = timedelta(days=2)  # runs finished longer ago than this do not count
+    runs: int = Field(3, ge=1)  # consecutive runs
+    warning_at: float = Field(1.0, ge=1)  # severity by failed runs / runs: warning from the start
+    critical_at: float = Field(3.0, ge=1)
+    recover_after: Duration | None = timedelta(0)  # the first run that yields again ends it
+
+
 class Rules(Strict):
     negative_spike: SpikeRule = SpikeRule()
+    negative_surprise: SurpriseRule = SurpriseRule()
     negative_ratio: RatioRule = RatioRule()
     volume_spike: VolumeSpikeRule = VolumeSpikeRule()
     keyword: KeywordRule = KeywordRule()
     influencer: InfluencerRule = InfluencerRule()
+    source_down: SourceDownRule = SourceDownRule()
 
 
 RULE_NAMES = list(Rules.model_fields)
+SOURCE_RULES = ("source_down",)  # judged per crawl source, not per topic
 
 
 class AlertsConfig(Strict):
@@ -111,6 +154,9 @@ class AlertsConfig(Strict):
             for name, keys in rules.items():
                 if name not in RULE_NAMES:
                     raise ValueError(f"topics.{topic}.{name}: unknown rule; known: {', '.join(RULE_NAMES)}")
+                if name in SOURCE_RULES:
+                    raise ValueError(f"topics.{topic}.{name}: judged per source, not per topic; "
+                                     f"set it under alerts.rules.{name}")
                 if not isinstance(keys, dict):
                     raise ValueError(f"topics.{topic}.{name}: expected a mapping of rule keys")
                 self.rules_for(topic)  # validates the merged rule now

@@ -20,7 +20,8 @@ from alerts.alert import Alert
 from alerts.noise import decide, merge
 from alerts.outbox import Outbox
 from alerts.rules import RULES, build_rules
-from alerts.rules.base import align
+from alerts.rules.base import align, context_from
+from alerts.rules.source_down import SourceDown
 from alerts.state import REQUEUE_WINDOW, EsState, rule_key
 from yuqing.store import StoreError, StoreUnavailable
 
@@ -44,6 +45,7 @@ class Engine:
     def _run(self, now: datetime, topics: list[str] | None, only: list[str] | None) -> list[Alert]:
         if self.outbox is not None and self.record:
             self._requeue(now)
+        sources = not topics and (not only or SourceDown.name in only)  # `--topic X` asks about X only
         topics = topics or self.cfg.topic_names()
         states = self.state.rules([rule_key(t, r) for t in topics for r in RULES])
         raised: list[Alert] = []
@@ -62,18 +64,49 @@ class Engine:
                 worst = max(fired, key=lambda a: (a.value / a.threshold) if a.threshold else 0) if fired else None
                 key = rule_key(topic, rule.name)
                 prev = states.get(key)
-                note, new = decide(prev, worst, now, self.cfg.alerts, topic, rule.name, self.cfg.timezone)
+                note, new = decide(prev, worst, now, self.cfg.alerts, topic, rule.name, self.cfg.timezone,
+                                   rule.p.recover_after)
                 if new is not None and not self.state.put_rule(key, new, expect=prev):
                     log.info("%s: state changed by another evaluator; leaving this one to it", key)
                     continue
                 if note is not None:
                     notes.append(note)
-            for msg in merge(notes):
-                if self.record and not self.state.record(msg, now):
-                    continue  # recorded by someone else at the same instant
-                raised.append(msg)
-                self._hand_over(msg)
+            raised += self._tell(merge(notes), now)
+        if sources:
+            raised += self._tell(self._sources(now), now)
         return raised
+
+    def _sources(self, now: datetime) -> list[Alert]:
+        """`source_down` for every crawl source at once (per source, not per topic)."""
+        p = self.cfg.alerts.rules.source_down
+        if not p.enabled:
+            return []
+        rule = SourceDown(p, context_from(self.cfg))
+        try:
+            verdicts = rule.evaluate_sources(self.store, now)
+        except ApiError as e:
+            log.error("source_down: evaluation failed: %s", e)
+            return []
+        keys = {s: rule_key(s, rule.name) for s in verdicts}
+        states = self.state.rules(list(keys.values()))
+        notes = []
+        for source, fired in verdicts.items():
+            prev = states.get(keys[source])
+            note, new = decide(prev, fired, now, self.cfg.alerts, source, rule.name, self.cfg.timezone, p.recover_after)
+            if new is not None and not self.state.put_rule(keys[source], new, expect=prev):
+                continue
+            if note is not None:
+                notes.append(rule.recovered(note) if note.kind == "recovery" else note)
+        return notes
+
+    def _tell(self, msgs: list[Alert], now: datetime) -> list[Alert]:
+        out = []
+        for msg in msgs:
+            if self.record and not self.state.record(msg, now):
+                continue  # recorded by someone else at the same instant
+            out.append(msg)
+            self._hand_over(msg)
+        return out
 
     def _hand_over(self, msg: Alert) -> None:
         if self.outbox is None or not self.record:

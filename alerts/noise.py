@@ -8,7 +8,7 @@ realert period is over (a reminder), and says once when it is over (recovery).
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from alerts import text
 from alerts.alert import SEVERITY_RANK, Alert
@@ -17,14 +17,16 @@ from alerts.state import parse_dt
 
 
 def decide(prev: dict | None, fired: Alert | None, now: datetime, acfg: AlertsConfig, topic: str,
-           rule: str, tz: str) -> tuple[Alert | None, dict | None]:
-    """(notification or None, new state document or None when nothing changes)."""
+           rule: str, tz: str, recover_after: timedelta | None = None) -> tuple[Alert | None, dict | None]:
+    """(notification or None, new state document or None when nothing changes).
+    `recover_after`: the rule's own quiet period (default `alerts.recover_after`)."""
     active = bool(prev and prev.get("active"))
+    recover_after = acfg.recover_after if recover_after is None else recover_after
     if fired is None:
         if not active:
             return None, None
         last = parse_dt(prev["last_firing_at"])
-        if now - last < acfg.recover_after:
+        if now - last < recover_after:
             return None, None
         start = parse_dt(prev["first_fired_at"])
         note = Alert(kind="recovery", topic=topic, rule=rule, severity="info", fired_at=now, window_start=start,
@@ -34,7 +36,7 @@ def decide(prev: dict | None, fired: Alert | None, now: datetime, acfg: AlertsCo
         note.title = text.title(note)
         note.summary = (f"{topic} 的{text.RULE_ZH.get(rule, rule)}已回落到正常水平：自 "
                         f"{text.window_zh(start, last, tz)} 以来峰值 {note.value:g}，"
-                        f"最近 {int(acfg.recover_after.total_seconds() // 60)} 分钟未再触发。")
+                        f"最近 {int(recover_after.total_seconds() // 60)} 分钟未再触发。")
         return note, {**prev, "active": False, "recovered_at": now.isoformat()}
 
     base = {"kind": "rule", "topic": topic, "rule": rule, "active": True, "last_firing_at": now.isoformat(),
@@ -55,6 +57,9 @@ def decide(prev: dict | None, fired: Alert | None, now: datetime, acfg: AlertsCo
         fired.summary += f" 上次通知时为 {told_v:g}。"
         return fired, {**prev, **base, "peak_value": peak, **_told(fired, now)}
     if now - parse_dt(prev["notified_at"]) >= acfg.realert:
+        fired.kind = "reminder"  # the same episode told again, not a new one
+        fired.id = fired.make_id()
+        fired.title = text.title(fired)
         fired.summary += f" 仍在持续（首次触发于 {text.local(parse_dt(prev['first_fired_at']), tz):%m月%d日 %H:%M}）。"
         return fired, {**prev, **base, "peak_value": peak, **_told(fired, now)}
     return None, {**prev, **base, "peak_value": peak}

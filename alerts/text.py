@@ -10,12 +10,14 @@ from alerts.alert import SEVERITY_ZH, Alert, Severity
 
 RULE_ZH = {
     "negative_spike": "负面声量激增",
+    "negative_surprise": "负面声量异常",
     "negative_ratio": "负面占比过高",
     "volume_spike": "声量激增（热点形成）",
     "keyword": "负面敏感词",
     "influencer": "大V/高互动负面帖",
+    "source_down": "数据源采集中断",
 }
-KIND_TAG = {"alert": None, "escalation": "升级", "recovery": "恢复"}
+KIND_TAG = {"alert": None, "escalation": "升级", "reminder": "持续", "recovery": "恢复"}
 
 
 def severity_for(value: float, threshold: float, warning_at: float, critical_at: float) -> Severity:
@@ -46,6 +48,8 @@ def title(alert: Alert) -> str:
     what = RULE_ZH.get(alert.rule, alert.rule)
     if alert.kind == "recovery":
         return f"【{tag}】{alert.topic} {what}已恢复正常"
+    if alert.kind == "reminder":
+        return f"【{tag}·{SEVERITY_ZH[alert.severity]}】{alert.topic} {what}仍在持续"
     return f"【{tag}】{alert.topic} {what}"
 
 

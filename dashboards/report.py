@@ -18,9 +18,10 @@ from dashboards import charts
 from dashboards.queries import ReportQueries
 from dashboards.summary import SEVERITY_ZH, pct, platform_name, topic_sentence
 
-KIND_ZH = {"alert": "预警", "escalation": "升级", "recovery": "恢复"}
-RULE_ZH = {"negative_spike": "负面激增", "negative_ratio": "负面占比过高", "volume_spike": "声量激增",
-           "keyword": "敏感词", "influencer": "大V发声"}
+KIND_ZH = {"alert": "预警", "escalation": "升级", "reminder": "持续提醒", "recovery": "恢复"}
+RULE_ZH = {"negative_spike": "负面激增", "negative_surprise": "负面异常", "negative_ratio": "负面占比过高",
+           "volume_spike": "声量激增", "keyword": "敏感词", "influencer": "大V发声",
+           "source_down": "数据源中断"}
 TEMPLATES = Path(__file__).with_name("templates")
 
 

@@ -48,7 +48,7 @@ def topic_sentence(topic: str, period: str, total: int, previous: int, negative:
         parts.append(f"声量主要来自{platform_name(top)}（{pct(n, total):.0f}%）")
     if keywords:
         parts.append("热议词：" + "、".join(keywords[:3]))
-    alerts = [a for a in alerts if a.get("kind", "alert") != "recovery"]
+    alerts = [a for a in alerts if a.get("kind", "alert") not in ("recovery", "reminder")]  # episodes told, not repeats
     if alerts:
         worst = max(alerts, key=lambda a: SEVERITY_RANK.get(a.get("severity", "warning"), 1))
         parts.append(f"期间触发 {len(alerts)} 次预警（最高级别：{SEVERITY_ZH.get(worst.get('severity'), '预警')}）")

@@ -63,6 +63,7 @@ class Store:
         self.alerts_index = self.index("alerts")
         self.state_index = self.index("state")
         self.outbox_index = self.index("outbox")  # alert deliveries (alerts/outbox_docs.py)
+        self.crawls_index = self.index("crawls")  # finished crawl runs (crawlers/runlog.py), read by source_down
         self.posts = PostQueries(self)
         self._ready = False
         self._indices: set[str] = set()
@@ -369,7 +370,8 @@ class Store:
     def drop_all(self) -> None:
         """Delete every index with this prefix (tests, `yuqing es reset`)."""
         p = self.cfg.index_prefix
-        for pattern in (self.posts_pattern, self.alerts_index, self.state_index, self.outbox_index, *self._indices):
+        for pattern in (self.posts_pattern, self.alerts_index, self.state_index, self.outbox_index, self.crawls_index,
+                        *self._indices):
             try:
                 self.es.indices.delete(index=pattern, ignore_unavailable=True, allow_no_indices=True)
             except (NotFoundError, ApiError):

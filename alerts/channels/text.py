@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 
 from alerts.alert import SEVERITY_ZH, Alert
 
-KIND_ZH = {"alert": "预警", "escalation": "升级", "recovery": "恢复"}
-RULE_ZH = {"negative_spike": "负面声量激增", "negative_ratio": "负面占比过高", "volume_spike": "声量激增",
-           "keyword": "敏感词", "influencer": "大V负面"}
+KIND_ZH = {"alert": "预警", "escalation": "升级", "reminder": "持续提醒", "recovery": "恢复"}
+RULE_ZH = {"negative_spike": "负面声量激增", "negative_surprise": "负面声量异常", "negative_ratio": "负面占比过高",
+           "volume_spike": "声量激增", "keyword": "敏感词", "influencer": "大V负面",
+           "source_down": "数据源采集中断"}
 EXCERPT = 140
 
 # Markdown / HTML metacharacters → full-width look-alikes: readable in Chinese text, inert everywhere.

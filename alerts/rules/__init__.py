@@ -6,8 +6,10 @@ from alerts.rules.influencer import Influencer
 from alerts.rules.keyword import Keyword
 from alerts.rules.ratio import NegativeRatio
 from alerts.rules.spike import NegativeSpike, VolumeSpike
+from alerts.rules.surprise import NegativeSurprise
 
-RULES: dict[str, type[Rule]] = {r.name: r for r in (NegativeSpike, NegativeRatio, VolumeSpike, Keyword, Influencer)}
+RULES: dict[str, type[Rule]] = {r.name: r for r in (NegativeSpike, NegativeSurprise, NegativeRatio, VolumeSpike,
+                                                    Keyword, Influencer)}
 
 
 def build_rules(cfg, topic: str, only: list[str] | None = None) -> list[Rule]:

@@ -58,9 +58,10 @@ class Rule:
 
     def alert(self, store, topic: str, now: datetime, start: datetime, end: datetime, value: float,
               threshold: float, baseline: float | None = None, posts: list[dict] | None = None,
-              keywords: list[str] | None = None) -> Alert:
-        """Build a complete alert: severity, examples, keywords, link, Chinese title and summary."""
-        sev = text.severity_for(value, threshold, self.p.warning_at, self.p.critical_at)
+              keywords: list[str] | None = None, severity: str | None = None) -> Alert:
+        """Build a complete alert: severity (by value / threshold unless the rule measured it
+        otherwise), examples, keywords, link, Chinese title and summary."""
+        sev = severity or text.severity_for(value, threshold, self.p.warning_at, self.p.critical_at)
         if posts is None:
             posts = store.posts.top_posts(topic, start, end, n=self.ctx.top_posts, negative_only=self.negative_only,
                                     dedup=self.ctx.dedup) if self.ctx.top_posts else []

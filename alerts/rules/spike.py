@@ -4,7 +4,9 @@ The reference is the same window at the same time of day on each of the past `hi
 days (nights are quiet, evenings busy) and the `recent_windows` windows just before this one.
 Besides the short `window` (a sharp burst), each of `slow_windows` is measured the same way, so a
 small brand whose complaints build up over hours (30 in an afternoon, against a few a week) is
-caught too; the alert names the window where the topic stands out most.
+caught too; the alert names the window where the topic stands out most. A slow window alone
+fires only while the short window is still above its usual level: once a burst is over, the 2 h
+window would go on counting it for 2 h, and the episode would outlast the event by as much.
 The baseline is the larger of the two medians (unusual for the hour AND for the last hours), the
 spread a MAD floored at Poisson noise. The rule fires only when the current count clears all
 three: `min_count` (0 → 3 at night is not an event), `multiple` x baseline, and baseline +
@@ -48,6 +50,15 @@ def robust_baseline(seasonal: list[float], recent: list[float]) -> Baseline:
     return Baseline(base, spread, seasonal, recent)
 
 
+def still_above(short: Measure, slow: Measure) -> bool:
+    """The short window still runs clearly above the rate this time of day usually has: at least
+    two posts (one proves nothing) and two Poisson deviations over the slow window's baseline
+    scaled down to the short window (steadier than the short window's own baseline of 0 or 1).
+    Then the event the slow window measures is not over yet."""
+    usual = slow.baseline.value * (short.span[1] - short.span[0]) / (slow.span[1] - slow.span[0])
+    return short.posts >= 2 and short.value >= usual + 2 * math.sqrt(usual)
+
+
 class NegativeSpike(Rule):
     name = "negative_spike"
     negative_only = True
@@ -86,7 +97,10 @@ class NegativeSpike(Rule):
         return out
 
     def evaluate(self, store, topic: str, now: datetime) -> list[Alert]:
-        fired = [m for m in self.measure(store, topic, now) if m.posts >= self.p.min_count and m.value >= m.threshold]
+        measures = self.measure(store, topic, now)
+        fired = [m for m in measures if m.posts >= self.p.min_count and m.value >= m.threshold]
+        if measures[0] not in fired:
+            fired = [m for m in fired if still_above(measures[0], m)]
         if not fired:
             return []
         m = max(fired, key=lambda m: m.value / m.threshold)  # the window where it stands out most

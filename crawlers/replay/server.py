@@ -13,6 +13,10 @@ retried within one crawl; `.418once`, Weibo's answer when it throttles, is not, 
 crawl of the same running site is the one that succeeds); truncated JSON and login pages are
 plain files with the wrong content. A missing file falls back to the nearest `_default.*` (the
 platform's "no more results" body), else 404.
+
+A whole source going dark is a switch: with `login_wall` set (in code, or by fetching
+`/_replay/login-wall?on=1`, `?on=0` to lift it) every request gets a platform login page, as when
+a cookie has expired everywhere at once.
 """
 from __future__ import annotations
 
@@ -32,6 +36,11 @@ TYPES = {".json": "application/json; charset=utf-8", ".jsonp": "application/java
          ".txt": "text/plain; charset=utf-8"}
 _NUM = re.compile(r'"@@(ts|n):(\d+)@@"')
 _STR = re.compile(r"@@(weibo|jd|rfc822|iso|cn):(\d+)@@")
+LOGIN_WALL = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>登录 - 请先登录后继续访问</title></head>
+<body><form action="/login" method="post"><input type="text" name="username" placeholder="手机号/邮箱">
+<input type="password" name="password"><button>登录</button></form></body></html>
+"""
 
 
 def locate(host: str, path: str, query: dict[str, str]) -> str:
@@ -98,6 +107,7 @@ class ReplaySite:
         self.now = now or datetime.now(timezone.utc)
         self.hits: dict[str, int] = {}
         self.lock = threading.Lock()
+        self.login_wall = False
 
     def hit(self, key: str) -> int:
         with self.lock:
@@ -109,6 +119,11 @@ class ReplaySite:
         u = urlsplit(raw_path)
         if u.path == "/robots.txt":
             return 200, TYPES[".txt"], self.robots.encode()
+        if u.path == "/_replay/login-wall":
+            self.login_wall = parse_qs(u.query).get("on", ["1"])[0] not in ("0", "off", "false")
+            return 200, TYPES[".txt"], f"login wall {'on' if self.login_wall else 'off'}\n".encode()
+        if self.login_wall:
+            return 200, TYPES[".html"], LOGIN_WALL.encode("utf-8")
         parts = unquote(u.path).lstrip("/").split("/", 1)
         if len(parts) < 2:
             return 404, TYPES[".txt"], b"replay site: ask for /<host>/<path>\n"

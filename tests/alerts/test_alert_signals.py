@@ -87,8 +87,10 @@ def test_a_slow_build_up_on_a_small_topic_is_caught_by_the_slow_window(cfg, stor
     # A complaint every six hours for a week, then one every ten minutes for two hours:
     # never more than two in any 15 minutes, but 12 in two hours against a usual 0 or 1.
     ingest(cfg, store, every(T, NOW - td(days=7), NOW - td(hours=2), td(hours=6))
-           + every(T, NOW - td(minutes=119), NOW, td(minutes=10)))
+           + every(T, NOW - td(minutes=114), NOW, td(minutes=10)))
     assert NegativeSpike(SpikeRule(slow_windows=[]), CTX).evaluate(store, T, NOW) == []
     [a] = NegativeSpike(SpikeRule(), CTX).evaluate(store, T, NOW)
     assert (a.window_end - a.window_start, a.value, a.baseline) == (td(hours=2), 12, 0)
     assert "11月21日 10:00–12:00（北京时间）" in a.summary
+    # Over: nothing in the last 15 minutes. The two hours still hold 11, but that is the past.
+    assert NegativeSpike(SpikeRule(), CTX).evaluate(store, T, NOW + td(minutes=12)) == []

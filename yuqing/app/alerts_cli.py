@@ -103,8 +103,10 @@ def check(cfg, topic, rules, at, no_deliver, as_json) -> None:
 @config_option
 def backtest(cfg, since, until, topic, rules, step) -> None:
     """Replay the rules over indexed history as if live, at every STEP; print the alerts that
-    would have fired as JSON lines. Sends nothing and leaves live alert state alone."""
+    would have fired as JSON lines, then (on stderr) one line per episode: topic, rule, start,
+    first alert and its severity, peak, recovery. Sends nothing and leaves live alert state alone."""
     from alerts.engine import Engine, as_line, flatten
+    from alerts.episodes import episodes
     from alerts.state import MemoryState
     from yuqing.store import StoreUnavailable
 
@@ -118,17 +120,21 @@ def backtest(cfg, since, until, topic, rules, step) -> None:
     if steps > 200_000:
         fail(f"{steps} steps is too many; use a larger --step or a shorter range", 2)
     eng = Engine(cfg, _store(cfg), state=MemoryState(), outbox=None)
-    n = 0
+    raised = []
     t = t0
     try:
         while t <= t1:
             for a in flatten(eng.run_once(t, topics=[topic] if topic else None, rules=list(rules) or None)):
                 click.echo(json.dumps(as_line(a), ensure_ascii=False))
-                n += 1
+                raised.append(a)
             t += step
     except StoreUnavailable as e:
         fail(str(e))
-    err.print(f"backtest: {steps} steps from {t0.isoformat()} to {t1.isoformat()}, {n} alerts", highlight=False)
+    eps = episodes(raised)
+    err.print(f"backtest: {steps} steps from {t0.isoformat()} to {t1.isoformat()}, {len(raised)} alerts, "
+              f"{len(eps)} episodes", highlight=False)
+    for ep in eps:
+        err.print(ep.line(cfg.timezone), highlight=False, markup=False)
 
 
 @alerts.command("silence")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 
 import click
 
@@ -30,6 +31,7 @@ def crawl(cfg, spiders: tuple[str, ...], topic: str | None, since: str | None, r
     already-known post), 2 on bad arguments.
     """
     from crawlers.run import configured
+    from crawlers.runlog import record
     from crawlers.spiders import SPIDERS
     from yuqing.app.crawl_child import run_child
     from yuqing.post import parse_time
@@ -67,8 +69,12 @@ def crawl(cfg, spiders: tuple[str, ...], topic: str | None, since: str | None, r
         pipeline_key(cfg)
     except PseudoKeyError as e:
         fail(str(e), 2)
+    t0 = time.monotonic()
     code, rows = run_child(cfg.path, names, topic=topic, since=since, nlp=not no_nlp, replay=replay,
                            log_level=log_level, now=now.isoformat() if at else None)
+    problem = record(cfg, rows, now, now + timedelta(seconds=time.monotonic() - t0))  # on the crawl's clock
+    if problem:
+        err.print(f"[yellow]warning:[/yellow] {problem}", highlight=False)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:

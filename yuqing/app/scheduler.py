@@ -6,7 +6,7 @@ that was down runs each job once, not once per missed slot. The stored job only 
 `run_job(<name>)`: what a name does comes from the config at start, so editing config.yaml and
 restarting is enough, and pickled state never holds a config or a secret.
 
-Crawls and command jobs run as `python -m yuqing ...` child processes in their own session:
+Crawls and command jobs run as `python -m yuqing.app ...` child processes in their own session:
 Scrapy's Twisted reactor cannot restart in one process, a crashing crawl cannot take the daemon
 down, and a terminal's Ctrl-C does not reach the child twice (a second SIGINT makes Scrapy quit
 without checkpointing); the daemon forwards exactly one SIGINT when it stops.
