@@ -123,6 +123,12 @@ class TiebaSource(Source):
     thread_pages: int = Field(2, ge=0, le=50)
 
 
+class WechatSource(Source):
+    base_url: str | None = "https://weixin.sogou.com"
+    cookie: str | None = Field(None, description="a weixin.sogou.com cookie (SNUID, SUID) from your browser; "
+                               "without it Sogou shows fewer pages and its antispider page sooner")
+
+
 class Site(Strict):
     """A forum or news site described by selectors only: a new site needs config, not code."""
 
@@ -164,6 +170,7 @@ class SourcesConfig(Strict):
     news: NewsSource = NewsSource()
     jd_reviews: JdSource = JdSource()
     tieba: TiebaSource = TiebaSource()
+    wechat: WechatSource = WechatSource()
     generic: GenericSource = GenericSource()
 
     _r = field_validator("replay")(classmethod(lambda cls, v: _url(v)))

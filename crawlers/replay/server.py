@@ -29,7 +29,7 @@ TYPES = {".json": "application/json; charset=utf-8", ".jsonp": "application/java
          ".html": "text/html; charset=utf-8", ".xml": "application/xml; charset=utf-8",
          ".txt": "text/plain; charset=utf-8"}
 _NUM = re.compile(r'"@@(ts|n):(\d+)@@"')
-_STR = re.compile(r"@@(weibo|jd|rfc822|iso|cn):(\d+)@@")
+_STR = re.compile(r"@@(weibo|jd|rfc822|iso|cn|epoch):(\d+)@@")
 
 
 def locate(host: str, path: str, query: dict[str, str]) -> str:
@@ -58,6 +58,10 @@ def locate(host: str, path: str, query: dict[str, str]) -> str:
         m = re.fullmatch(r"/p/(\d+)", path)
         if m:
             return f"tieba.baidu.com/p/{m.group(1)}/{q('pn', '1')}.html"
+    if host == "weixin.sogou.com" and path == "/weixin":
+        return f"weixin.sogou.com/search/{q('query')}/{q('page', '1')}.html"
+    if host == "mp.weixin.qq.com" and (path == "/s" or path.startswith("/s/")):
+        return f"mp.weixin.qq.com/s/{path[3:] or q('signature') or q('sn')}.html"
     rel = f"{host}{path}"
     return rel + "index.html" if rel.endswith("/") else rel
 
@@ -82,6 +86,8 @@ def render(body: str, now: datetime, hits: int) -> str:
             return format_datetime(t)
         if kind == "cn":
             return t.strftime("%Y-%m-%d %H:%M")
+        if kind == "epoch":  # epoch seconds inside a string or script (`var ct = "…"`)
+            return str(int(t.timestamp()))
         return t.isoformat(timespec="seconds")
 
     return _STR.sub(text, _NUM.sub(num, body))

@@ -9,6 +9,7 @@ SPIDERS = {
     "news": "crawlers.spiders.news:NewsSpider",
     "jd_reviews": "crawlers.spiders.jd:JdReviewsSpider",
     "tieba": "crawlers.spiders.tieba:TiebaSpider",
+    "wechat": "crawlers.spiders.wechat:WechatSpider",
     "generic": "crawlers.spiders.generic:GenericSpider",
 }
 
