@@ -121,6 +121,7 @@ class JdSource(Source):
 class TiebaSource(Source):
     base_url: str | None = "https://tieba.baidu.com"
     thread_pages: int = Field(2, ge=0, le=50)
+    reply_pages: int = Field(1, ge=0, le=50, description="pages (10 each) of a floor's replies (楼中楼); 0: none")
 
 
 class WechatSource(Source):

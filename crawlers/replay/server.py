@@ -29,7 +29,7 @@ TYPES = {".json": "application/json; charset=utf-8", ".jsonp": "application/java
          ".html": "text/html; charset=utf-8", ".xml": "application/xml; charset=utf-8",
          ".txt": "text/plain; charset=utf-8"}
 _NUM = re.compile(r'"@@(ts|n):(\d+)@@"')
-_STR = re.compile(r"@@(weibo|jd|rfc822|iso|cn|epoch):(\d+)@@")
+_STR = re.compile(r"@@(weibo|jd|rfc822|iso|cn|epoch|lzl):(\d+)@@")
 
 
 def locate(host: str, path: str, query: dict[str, str]) -> str:
@@ -55,6 +55,8 @@ def locate(host: str, path: str, query: dict[str, str]) -> str:
     if host == "tieba.baidu.com":
         if path == "/f/search/res":
             return f"tieba.baidu.com/search/{q('qw')}/{q('pn', '1')}.html"
+        if path == "/p/comment":
+            return f"tieba.baidu.com/comment/{q('tid')}/{q('pid')}/{q('pn', '1')}.html"
         m = re.fullmatch(r"/p/(\d+)", path)
         if m:
             return f"tieba.baidu.com/p/{m.group(1)}/{q('pn', '1')}.html"
@@ -86,6 +88,8 @@ def render(body: str, now: datetime, hits: int) -> str:
             return format_datetime(t)
         if kind == "cn":
             return t.strftime("%Y-%m-%d %H:%M")
+        if kind == "lzl":  # tieba's floor replies: "2024-8-6 22:11", no zero padding
+            return f"{t.year}-{t.month}-{t.day} {t.hour}:{t.minute:02d}"
         if kind == "epoch":  # epoch seconds inside a string or script (`var ct = "…"`)
             return str(int(t.timestamp()))
         return t.isoformat(timespec="seconds")
