@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from crawlers import browser
+from crawlers.config import BrowserSource
 from yuqing.config import Config
 
 RETRY_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
@@ -53,6 +55,9 @@ def spider_settings(cfg: Config, spider: str, *, zero_delay: bool = False, nlp: 
         "YUQING_LOOKBACK": p.lookback,
         "YUQING_NLP": nlp,
     }
+    src = cfg.sources.source(spider)
+    if isinstance(src, BrowserSource):
+        s.update(browser.settings(src, p, zero_delay))
     if resumable if resumable is not None else cfg.sources.defaults.resumable:
         d = job_dir(cfg, spider)
         d.mkdir(parents=True, exist_ok=True)

@@ -176,7 +176,7 @@ def main() -> None:
     if DATA.exists():
         shutil.rmtree(DATA)
     weibo()
-    for mod in ("bilibili", "news", "jd", "tieba", "generic", "wechat"):
+    for mod in ("bilibili", "news", "jd", "tieba", "generic", "wechat", "xiaohongshu", "douyin", "kuaishou"):
         try:
             fx = __import__(f"crawlers.replay.fx_{mod}", fromlist=["build"])
         except ModuleNotFoundError:
