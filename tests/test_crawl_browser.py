@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import make_cfg
 from tests.crawling import NOW, by_id, crawl, replay, sources  # noqa: F401  (fixture)
 
-BROWSERS = ("xiaohongshu",)
+BROWSERS = ("xiaohongshu", "douyin", "kuaishou")
 
 
 @pytest.fixture
@@ -31,10 +31,10 @@ def search(store, **term) -> list[dict]:
     return [h["_source"] for h in r["hits"]["hits"]]
 
 
-def test_browser_platforms(cli, store):
+def test_browser_platforms(cli, store, replay):  # noqa: F811
     code, rows, log = crawl(cli, *BROWSERS)
     assert code == 0, log
-    xhs, *_ = rows
+    xhs, dy, ks = rows
     store.refresh()
 
     # Xiaohongshu: 4 notes from two search pages (the second loaded by scrolling), their comments
@@ -56,3 +56,41 @@ def test_browser_platforms(cli, store):
     reply = by_id(store, "xiaohongshu:6740b0000000000001c0b003")  # only reachable by clicking "展开"
     assert reply["parent_id"] == "6740b0000000000001c0a001" and reply["topics"] == ["星河手机"]
     assert xhs["items"] == xhs["new"] == 11
+
+    # Douyin: 3 videos from two search pages, 5 comments (two pages for the first video); the third
+    # video's page is the verify page: counted, and the video as the search showed it is kept
+    assert dy["failures"] == {"captcha": 1}, log
+    videos = [p for p in search(store, platform="douyin") if not p.get("parent_id")]
+    assert len(videos) == 4 and dy["items"] == 4 + 5
+    v = by_id(store, "douyin:7601000000000000001")
+    assert v["title"] == "星河X5发热实测" and v["text"].startswith("星河X5发热实测 打游戏") and "手机测评" in v["tags"]
+    assert v["likes"] >= 2816 and v["collects"] >= 711 and v["reposts"] >= 120 and "author_followers" not in v
+    c = by_id(store, "douyin:7603286382429717001")
+    assert c["parent_id"] == "7601000000000000001" and c["ip_location"] == "河南" and c["comments"] == 2
+    assert "ip_location" not in by_id(store, "douyin:7603286382429717003")  # ip_label "" is no location
+    assert by_id(store, "douyin:7601000000000000011")["topics"] == ["青禾奶茶"]
+    assert by_id(store, "douyin:7601000000000000003")["text"] == "星河Pro开箱 颜值还行 #星河Pro"  # behind the verify page
+
+    # Kuaishou (unverified format): 2 videos, 3 comments + 1 sub-comment; 400002 is a captcha
+    assert ks["failures"] == {"captcha": 1}, log
+    k = by_id(store, "kuaishou:3xk7a1b2c3d4e5f1")
+    assert k["likes"] == 12000 and k["text"].startswith("星河手机真的烫") and "title" not in k
+    assert by_id(store, "kuaishou:812000000101")["parent_id"] == "812000000001"
+    assert ks["items"] == 2 + 4
+
+    # a caller that bypasses the page (no cookie, no signature) is refused
+    req = urllib.request.Request(f"{replay}/edith.xiaohongshu.com/api/sns/web/v1/search/notes", method="POST",
+                                 data=json.dumps({"keyword": "星河手机", "page": 1}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with pytest.raises(HTTPError) as refused:
+        urllib.request.urlopen(req, timeout=10)
+    assert refused.value.code == 406
+
+    # a re-crawl adds nothing and refreshes the counters
+    first_likes = note["likes"]
+    code, rows, log = crawl(cli, *BROWSERS)
+    assert code == 0, log
+    assert [r["new"] for r in rows] == [0, 0, 0] and all(r["updated"] > 0 for r in rows), rows
+    store.refresh()
+    assert store.count() == 11 + 9 + 6
+    assert by_id(store, "xiaohongshu:6740a1b2000000000201f002")["likes"] > first_likes

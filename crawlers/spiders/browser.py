@@ -48,20 +48,29 @@ class BrowserSpider(BaseSpider):
         self.on_error(failure)
 
     # -- reading what the page received ---------------------------------------------------------
-    async def responses(self, page, pattern: str, have: int = 0, op: str | None = None, wait: bool = True) -> list:
+    async def responses(self, page, pattern: str, have: int = 0, op: str | None = None, wait: bool = True,
+                        scroll: bool = False) -> list:
         """The page's responses whose URL matches PATTERN (and GraphQL operation OP), once there are
-        more than HAVE of them or `page_timeout` has passed."""
+        more than HAVE of them or `page_timeout` has passed. SCROLL: scroll down (again every half
+        second, as a reader would while the page is still busy) to make the page load more."""
         rx = re.compile(pattern)
-        deadline = time.monotonic() + self.source.page_timeout
+        start = time.monotonic()
+        nudged = -1.0
         while True:
             hits = [r for r in getattr(page, "yq_captured", []) if rx.search(r.url) and (op is None or _op(r) == op)]
-            if len(hits) > have or not wait or time.monotonic() > deadline or page.is_closed():
+            now = time.monotonic()
+            if len(hits) > have or not wait or now - start > self.source.page_timeout or page.is_closed():
                 return hits
+            if scroll and now - nudged >= 0.5:
+                nudged = now
+                await page.evaluate("window.scrollTo(0, document.body.scrollHeight);"
+                                    "window.dispatchEvent(new Event('scroll'))")
             await asyncio.sleep(0.05)
 
     async def next_json(self, page, pattern: str, have: int, what: str, op: str | None = None):
-        """(body, url) of the (HAVE+1)-th matching response; None when it failed (counted) or never came."""
-        hits = await self.responses(page, pattern, have, op)
+        """(body, url) of the (HAVE+1)-th matching response; None when it failed (counted) or never
+        came. Past the first, the page is scrolled to load it."""
+        hits = await self.responses(page, pattern, have, op, scroll=have > 0)
         if len(hits) <= have:
             self.fail("no_response", self.real_url(page.url), f"the page made no {what} call within "
                       f"{self.source.page_timeout:.0f}s (layout changed, or a login/verify overlay?)")
@@ -90,10 +99,6 @@ class BrowserSpider(BaseSpider):
         except ValueError as e:
             self.fail("bad_json", url, f"{e} ({len(body)} chars)")
             return None
-
-    async def scroll(self, page) -> None:
-        """What a reader does to see more: the page loads its next page of results."""
-        await page.evaluate("window.scrollTo(0, document.body.scrollHeight); window.dispatchEvent(new Event('scroll'))")
 
     async def opened(self, response) -> bool:
         """False (counted) when the page itself is a login wall or a verify page."""

@@ -80,7 +80,6 @@ class XiaohongshuSpider(BrowserSpider):
                     yield self.page(url, self.parse_note, meta={"kw": kw})
                 if not data.get("has_more"):
                     return
-                await self.scroll(page)
         finally:
             await page.close()
 
@@ -120,9 +119,9 @@ class XiaohongshuSpider(BrowserSpider):
                         yield item
             if not data.get("has_more"):
                 break
-            await self.scroll(page)
         if not self.source.sub_comments:
             return
+        await page.wait_for_timeout(300)  # let the page render the last comments' "展开" buttons
         buttons = page.locator(".show-more")
         for k in range(min(await buttons.count(), 20)):
             await buttons.nth(k).click()
