@@ -110,3 +110,17 @@ async def capture(page, request) -> None:
             page.yq_captured.append(response)
 
     page.on("response", on_response)
+
+
+def not_available(cfg, spiders: list[str]) -> dict[str, str]:
+    """{spider: "not available: install chromium …"} for the browser spiders among SPIDERS that
+    cannot run here, so a caller (the demo) can say so and crawl the rest."""
+    from crawlers.config import BrowserSource
+
+    out = {}
+    for name in spiders:
+        src = cfg.sources.source(name)
+        reason = isinstance(src, BrowserSource) and unavailable(src)
+        if reason:
+            out[name] = reason
+    return out

@@ -94,3 +94,33 @@ def test_browser_platforms(cli, store, replay):  # noqa: F811
     store.refresh()
     assert store.count() == 11 + 9 + 6
     assert by_id(store, "xiaohongshu:6740a1b2000000000201f002")["likes"] > first_likes
+
+
+def test_browser_missing_and_accounts(tmp_path):
+    from crawlers import browser
+    from crawlers.config import SourcesConfig
+    from yuqing.config import ConfigError, parse
+
+    src = SourcesConfig.model_validate({"douyin": {"chromium": str(tmp_path / "no-chromium")}}).douyin
+    assert browser.unavailable(src).startswith("not available: install chromium")  # what the demo prints
+    assert browser.unavailable(SourcesConfig().douyin) is None  # /usr/bin/chromium is installed here
+    cfg = parse({"sources": {"douyin": {"chromium": str(tmp_path / "no-chromium")}}})
+    assert list(browser.not_available(cfg, ["weibo", "douyin", "xiaohongshu"])) == ["douyin"]
+
+    state = tmp_path / "xhs.json"
+    src = SourcesConfig.model_validate({"xiaohongshu": {"accounts": [
+        {"name": "main", "storage_state": str(state)}]}}).xiaohongshu
+    with pytest.raises(ValueError, match=r"accounts\.0\.storage_state: .*does not exist"):
+        browser.context_options(src, "main", "UA")
+    state.write_text(json.dumps({"cookies": [{"name": "a1", "value": "x", "domain": ".xiaohongshu.com", "path": "/"}],
+                                 "origins": []}))
+    opts = browser.context_options(src, "main", "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0.0.0")
+    assert opts["storage_state"] == str(state) and "Headless" not in opts["user_agent"]
+    s = browser.settings(src, SourcesConfig().politeness("xiaohongshu"), zero_delay=False)
+    assert s["PLAYWRIGHT_CONTEXTS"].keys() == {"main"} and s["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"] == 1
+    assert s["PLAYWRIGHT_LAUNCH_OPTIONS"]["executable_path"].endswith("chromium") and s["YUQING_BROWSER_PROBLEM"] is None
+    assert SourcesConfig().politeness("douyin").download_delay == 5.0  # seconds between pages by default
+
+    with pytest.raises(ConfigError) as e:  # a password has no place: only a storage_state path
+        parse({"sources": {"douyin": {"accounts": [{"name": "a", "password": "x"}]}}})
+    assert "sources.douyin.accounts.0" in str(e.value)
