@@ -20,7 +20,7 @@ BROWSERS = ("xiaohongshu", "douyin", "kuaishou")
 def cfg(es_node, tmp_path, replay):  # noqa: F811
     src = sources(replay)
     for name in BROWSERS:
-        src[name] = {"page_timeout": 5}
+        src[name] = {"page_timeout": 15}  # only a missing call waits this long; none is expected
     return make_cfg(es_node, tmp_path, nlp={"enabled": False}, sources=src,
                     privacy={"pseudonymise": False, "mask_pii": True, "keep_fields": None})
 
@@ -124,3 +124,15 @@ def test_browser_missing_and_accounts(tmp_path):
     with pytest.raises(ConfigError) as e:  # a password has no place: only a storage_state path
         parse({"sources": {"douyin": {"accounts": [{"name": "a", "password": "x"}]}}})
     assert "sources.douyin.accounts.0" in str(e.value)
+
+
+def test_configured_needs_an_account_or_the_replay_site(tmp_path):
+    from crawlers.run import configured
+    from yuqing.config import parse
+
+    state = tmp_path / "s.json"
+    state.write_text('{"cookies": [], "origins": []}')
+    cfg = parse({"sources": {"douyin": {"accounts": [{"name": "a", "storage_state": str(state)}]}}})
+    names = configured(cfg)
+    assert "douyin" in names and "xiaohongshu" not in names and "kuaishou" not in names and "wechat" in names
+    assert {"xiaohongshu", "douyin", "kuaishou"} <= set(configured(parse({"sources": {"replay": "http://127.0.0.1:1"}})))
