@@ -32,10 +32,15 @@ class BrowserSpider(BaseSpider):
             raise RuntimeError(f"{self.name}: {reason.replace('<platform>', self.name)}")
         self.turn = 0
 
-    def page(self, url: str, callback, meta: dict | None = None) -> object:
-        """A request that opens URL in Chromium, in the next account's context (round robin)."""
-        account = self.accounts[self.turn % len(self.accounts)]
-        self.turn += 1
+    def page(self, url: str, callback, meta: dict | None = None, within=None) -> object:
+        """A request that opens URL in Chromium: in the browser context of the page WITHIN (a
+        response: a note opened from a search stays with the account that searched), else the
+        next account's (round robin over the queries)."""
+        if within is not None:
+            account = within.meta["playwright_context"]
+        else:
+            account = self.accounts[self.turn % len(self.accounts)]
+            self.turn += 1
         meta = {**(meta or {}), "playwright": True, "playwright_context": account, "playwright_include_page": True,
                 "playwright_page_init_callback": "crawlers.browser.capture",
                 "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded"}}

@@ -71,7 +71,7 @@ class DouyinSpider(BrowserSpider):
                     reached_old = reached_old or old
                     if item is not None:
                         yield self.page(f"{self.source.base_url}/video/{aweme['aweme_id']}", self.parse_video,
-                                        meta={"video": item})
+                                        meta={"video": item}, within=response)
                 if reached_old or not data.get("has_more"):
                     return
         finally:

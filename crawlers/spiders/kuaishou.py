@@ -72,7 +72,7 @@ class KuaishouSpider(BrowserSpider):
                     reached_old = reached_old or old
                     if item is not None:
                         yield self.page(f"{self.source.base_url}/short-video/{photo['id']}", self.parse_video,
-                                        meta={"video": item})
+                                        meta={"video": item}, within=response)
                 if reached_old or data.get("pcursor") in (None, "", "no_more"):
                     return
         finally:

@@ -77,7 +77,7 @@ class XiaohongshuSpider(BrowserSpider):
                         continue
                     url = (f"{self.source.base_url}/explore/{it['id']}?xsec_token={quote(it.get('xsec_token') or '')}"
                            "&xsec_source=pc_search")
-                    yield self.page(url, self.parse_note, meta={"kw": kw})
+                    yield self.page(url, self.parse_note, meta={"kw": kw}, within=response)
                 if not data.get("has_more"):
                     return
         finally:
