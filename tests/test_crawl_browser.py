@@ -78,7 +78,9 @@ def test_browser_platforms(cli, store, replay):  # noqa: F811
     assert by_id(store, "kuaishou:812000000101")["parent_id"] == "812000000001"
     assert ks["items"] == 2 + 4
 
-    # a caller that bypasses the page (no cookie, no signature) is refused
+    # a caller that bypasses the page (no cookie, no signature) is refused; so is a browser whose
+    # user agent says HeadlessChrome (Playwright's default): the crawl above only worked because
+    # the spiders' contexts override it
     req = urllib.request.Request(f"{replay}/edith.xiaohongshu.com/api/sns/web/v1/search/notes", method="POST",
                                  data=json.dumps({"keyword": "星河手机", "page": 1}).encode(),
                                  headers={"Content-Type": "application/json"})

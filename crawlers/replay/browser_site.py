@@ -5,7 +5,8 @@ Each page (`<host>/_page/<kind>.html`, a keyword- or id-specific `<kind>/<key>.h
 one query can meet a login wall or a verify page) sets the cookies the platform's page sets and
 signs each call (a header for Xiaohongshu, a query parameter for Douyin and Kuaishou). The API
 answers 406 without them, so a spider that fetches the JSON directly, bypassing the page, gets
-nothing. The signatures are the replay site's own (base64 of path and time), not the platforms'.
+nothing; so does a browser that still says "HeadlessChrome" in its user agent. The signatures
+are the replay site's own (base64 of path and time), not the platforms'.
 """
 from __future__ import annotations
 
@@ -57,6 +58,8 @@ def api(host: str, path: str, query: dict, headers, body: bytes) -> tuple[str | 
     """(data file, None) for an API call the page made; (None, refusal) for one it did not make;
     (None, None) when HOST/PATH is no browser-platform API."""
     cookies = _cookies(headers)
+    if host in (XHS_API, DOUYIN, KUAISHOU) and "HeadlessChrome" in (headers.get("User-Agent") or ""):
+        return None, REFUSED  # the platforms spot headless Chromium by its user agent
     if host == XHS_API and path.startswith("/api/sns/web/"):
         if "a1" not in cookies or not _signed(headers.get("X-s"), path):
             return None, REFUSED
