@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from bench.harness import stage
+from crawlers.config import BrowserSource
 from crawlers.replay.build import card, mblog, search_page
 from crawlers.replay.server import ReplaySite, serve_in_thread
 from yuqing.app.crawl_child import run_child
@@ -109,4 +110,102 @@ def bench_crawl(cfg: Config, console, pages: int = 400, seconds: int = 10, round
     o, t = statistics.median(ours), statistics.median(theirs)
     return {"spider": "weibo", "rounds": rounds, "pages": row["pages"], "stored": row["new"],
             "yuqing_pages_per_min": round(o), "scrapy_bench_pages_per_min": round(t), "ratio": round(o / t, 3),
-            "items_to_es_per_s": round(statistics.median(to_es), 1), "goal_ratio": 0.8}
+            "items_to_es_per_s": round(statistics.median(to_es), 1), "goal_ratio": 0.8,
+            "platforms": bench_platforms(cfg, console, run)}
+
+
+PLATFORMS = ["weibo", "bilibili", "tieba", "wechat", "xiaohongshu", "douyin", "kuaishou"]
+
+
+def bench_platforms(cfg: Config, console, run: str) -> dict:
+    """Each spider once over the bundled replay site (crawlers/replay/data, the demo's small set:
+    a few pages each, so browser start-up is part of the figure), zero delay, into Elasticsearch.
+    For the browser spiders, the peak proportional memory (PSS) of the Chromium processes below
+    this one, sampled every 0.2 s."""
+    from crawlers import browser
+    from yuqing.store import Store
+
+    out: dict = {}
+    server, url = serve_in_thread(0, ReplaySite())
+    try:
+        for name in PLATFORMS:
+            src = getattr(cfg.sources, name)
+            missing = isinstance(src, BrowserSource) and browser.unavailable(src)
+            if missing:
+                out[name] = {"error": missing}
+                continue
+            with tempfile.TemporaryDirectory(prefix=f"yuqing-bench-{name}-") as tmp:
+                raw = cfg.model_dump(mode="json", exclude={"path"})
+                raw.update(home=str(Path(tmp) / "home"), nlp={**raw["nlp"], "enabled": False})
+                raw["elasticsearch"]["index_prefix"] = prefix = f"bench-{run}-{name.replace('_', '-')}"
+                raw["sources"]["replay"] = url
+                raw["sources"]["defaults"].update(resumable=False, lookback="30d")
+                path = Path(tmp) / "bench.yaml"
+                path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+                peak = PeakMemory()
+                peak.start()
+                try:
+                    code, rows = run_child(str(path), [name], nlp=False, zero_delay=True)
+                finally:
+                    peak.stop()
+                    Store(cfg.elasticsearch.model_copy(update={"index_prefix": prefix})).drop_all()
+            row = rows[0] if rows else {"pages": 0, "seconds": 0, "new": 0, "error": f"exit {code}"}
+            secs = row["seconds"] or 1e-9
+            out[name] = {"pages": row["pages"], "items": row["new"], "seconds": row["seconds"],
+                         "pages_per_min": round(row["pages"] / secs * 60), "items_per_s": round(row["new"] / secs, 1)}
+            if isinstance(src, BrowserSource):
+                out[name]["browser_peak_mb"] = round(peak.peak / 2**20)
+            console.print(f"bench crawl {name}: {out[name]}")
+    finally:
+        server.shutdown()
+        server.server_close()
+    return out
+
+
+class PeakMemory:
+    """Peak summed PSS of the Chromium processes descending from this process (Linux /proc)."""
+
+    def __init__(self):
+        import threading
+
+        self.peak, self.stopped = 0, threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join()
+
+    def loop(self):
+        import os
+
+        me = os.getpid()
+        while not self.stopped.wait(0.2):
+            parents, names = {}, {}
+            for d in Path("/proc").glob("[0-9]*"):
+                try:
+                    stat = (d / "stat").read_text()
+                    names[int(d.name)] = stat[stat.index("(") + 1:stat.rindex(")")]
+                    parents[int(d.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
+                except (OSError, ValueError):
+                    continue
+            total = 0
+            for pid, name in names.items():
+                p, seen = pid, 0
+                while p > 1 and p != me and seen < 64:
+                    p, seen = parents.get(p, 0), seen + 1
+                if p == me and "chrom" in name:
+                    total += _pss(pid)
+            self.peak = max(self.peak, total)
+
+
+def _pss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0

@@ -119,6 +119,67 @@ class JdSource(Source):
 class TiebaSource(Source):
     base_url: str | None = "https://tieba.baidu.com"
     thread_pages: int = Field(2, ge=0, le=50)
+    reply_pages: int = Field(1, ge=0, le=50, description="pages (10 each) of a floor's replies (楼中楼); 0: none")
+
+
+class WechatSource(Source):
+    base_url: str | None = "https://weixin.sogou.com"
+    cookie: str | None = Field(None, description="a weixin.sogou.com cookie (SNUID, SUID) from your browser; "
+                               "without it Sogou shows fewer pages and its antispider page sooner")
+
+
+DESKTOP_UA = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/156.0.0.0 Safari/537.36")
+
+
+class Account(Strict):
+    """One logged-in browser identity: the `storage_state` JSON (cookies and localStorage) that
+    Playwright's `context.storage_state(path=…)` or a browser extension exports from the user's
+    own logged-in browser. Config holds its path, never a password."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    storage_state: str = Field(min_length=1, description="path of the exported storage_state JSON")
+
+
+class BrowserSource(Source):
+    """A platform that signs its web API calls in page JavaScript: crawled by driving Chromium and
+    capturing the JSON the page itself receives (crawlers/browser.py)."""
+
+    accounts: list[Account] = Field([], description="one browser context each; none: one anonymous context")
+    chromium: str | None = Field(None, description="the Chromium executable; default: chromium on PATH")
+    headless: bool = True
+    page_timeout: float = Field(20, gt=0, description="seconds to wait for the page's own API response")
+    comments: bool = True
+    comment_pages: int = Field(2, ge=0, le=50, description="comment pages (the page loads one per scroll)")
+    concurrency_per_domain: int | None = 1  # these platforms ban quickly
+    download_delay: float | None = 5.0
+    user_agent: str | None = DESKTOP_UA  # never HeadlessChrome's own
+    max_pages: int | None = 3
+    obey_robots: bool | None = False  # the pages are opened as the user's own logged-in browser would
+
+    @field_validator("accounts")
+    @classmethod
+    def _unique(cls, v: list[Account]) -> list[Account]:
+        names = [a.name for a in v]
+        if len(set(names)) != len(names):
+            raise ValueError(f"account names must be unique, got {names}")
+        return v
+
+
+class XiaohongshuSource(BrowserSource):
+    base_url: str | None = "https://www.xiaohongshu.com"
+    api_url: str | None = "https://edith.xiaohongshu.com"
+    sub_comments: bool = Field(True, description="open each comment's replies (展开回复)")
+
+    _api = field_validator("api_url")(classmethod(lambda cls, v: _url(v)))
+
+
+class DouyinSource(BrowserSource):
+    base_url: str | None = "https://www.douyin.com"
+
+
+class KuaishouSource(BrowserSource):
+    base_url: str | None = "https://www.kuaishou.com"
 
 
 class Site(Strict):
@@ -162,6 +223,10 @@ class SourcesConfig(Strict):
     news: NewsSource = NewsSource()
     jd_reviews: JdSource = JdSource()
     tieba: TiebaSource = TiebaSource()
+    wechat: WechatSource = WechatSource()
+    xiaohongshu: XiaohongshuSource = XiaohongshuSource()
+    douyin: DouyinSource = DouyinSource()
+    kuaishou: KuaishouSource = KuaishouSource()
     generic: GenericSource = GenericSource()
 
     _r = field_validator("replay")(classmethod(lambda cls, v: _url(v)))

@@ -17,7 +17,9 @@ if TYPE_CHECKING:  # the root config is the shell's; a crawl only reads it
 
 
 def configured(cfg: Config) -> list[str]:
-    """Spiders that have something to crawl: enabled, and with feeds/products/sites where needed."""
+    """Spiders that have something to crawl: enabled, with feeds/products/sites where needed, and
+    for the browser platforms an account (or the replay site)."""
+    from crawlers.config import BrowserSource
     from crawlers.spiders import available
 
     s = cfg.sources
@@ -29,6 +31,8 @@ def configured(cfg: Config) -> list[str]:
         if name == "news" and not s.news.feeds or name == "jd_reviews" and not s.jd_reviews.products \
                 or name == "generic" and not s.generic.sites:
             continue
+        if isinstance(src, BrowserSource) and not src.accounts and not s.replay:
+            continue  # logged out, these platforms show a login wall: named explicitly, they still run
         out.append(name)
     return out
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from crawlers import browser
+from crawlers.config import BrowserSource
+
 if TYPE_CHECKING:  # the root config is the shell's; this stage only reads its sections
     from yuqing.app.config import Config
-
 
 RETRY_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 
@@ -56,6 +58,9 @@ def spider_settings(cfg: Config, spider: str, *, zero_delay: bool = False, nlp: 
         "YUQING_LOOKBACK": p.lookback,
         "YUQING_NLP": nlp,
     }
+    src = cfg.sources.source(spider)
+    if isinstance(src, BrowserSource):
+        s.update(browser.settings(src, p, zero_delay))
     if resumable if resumable is not None else cfg.sources.defaults.resumable:
         d = job_dir(cfg, spider)
         d.mkdir(parents=True, exist_ok=True)

@@ -85,7 +85,8 @@ class Post(BaseModel):
     crawled_at: datetime | None = Field(None, json_schema_extra=es("date"))
     likes: int | None = Field(None, json_schema_extra=es("long"))
     comments: int | None = Field(None, json_schema_extra=es("long"))
-    reposts: int | None = Field(None, json_schema_extra=es("long"))
+    reposts: int | None = Field(None, json_schema_extra=es("long"))  # shares, forwards
+    collects: int | None = Field(None, json_schema_extra=es("long"))  # saves/favourites (Xiaohongshu, Douyin)
     rating: float | None = Field(None, json_schema_extra=es("float"))
     parent_id: str | None = Field(None, json_schema_extra=es("keyword"))
     # A repost (转发) points at the original's post_id, stored as a post of its own.
@@ -94,6 +95,8 @@ class Post(BaseModel):
     # (yet): a later crawl completes the post and writes False. Unset (None) for every post that
     # never was cut off, so privacy.keep_fields and sources without long texts store nothing.
     text_truncated: bool | None = Field(None, json_schema_extra=es("boolean"))
+    # The region the platform shows next to a post ("IP属地"), as it gives it: "广东", "河南".
+    ip_location: str | None = Field(None, json_schema_extra=es("keyword"))
     topics: list[str] = Field(default_factory=list, json_schema_extra=es("keyword"))
     tags: list[str] = Field(default_factory=list, json_schema_extra=es("keyword"))
     lang: str | None = Field(None, json_schema_extra=es("keyword"))
@@ -118,7 +121,7 @@ class Post(BaseModel):
             v = v.strip()
         return v
 
-    @field_validator("likes", "comments", "reposts", "author_followers", mode="before")
+    @field_validator("likes", "comments", "reposts", "collects", "author_followers", mode="before")
     @classmethod
     def _count(cls, v: Any) -> int | None:
         return parse_count(v)

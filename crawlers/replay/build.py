@@ -177,7 +177,7 @@ def main() -> None:
     if DATA.exists():
         shutil.rmtree(DATA)
     weibo()
-    for mod in ("weibo", "bilibili", "news", "jd", "tieba", "generic"):
+    for mod in ("weibo", "bilibili", "news", "jd", "tieba", "generic", "wechat", "xiaohongshu", "douyin", "kuaishou"):
         try:
             fx = __import__(f"crawlers.replay.fx_{mod}", fromlist=["build"])
         except ModuleNotFoundError:

@@ -28,14 +28,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from crawlers.replay import browser_site
 from yuqing.post import SHANGHAI
 
 DATA = Path(__file__).resolve().parent / "data"
 TYPES = {".json": "application/json; charset=utf-8", ".jsonp": "application/javascript; charset=utf-8",
          ".html": "text/html; charset=utf-8", ".xml": "application/xml; charset=utf-8",
          ".txt": "text/plain; charset=utf-8"}
-_NUM = re.compile(r'"@@(ts|n):(\d+)@@"')
-_STR = re.compile(r"@@(weibo|jd|rfc822|iso|cn):(\d+)@@")
+_NUM = re.compile(r'"@@(ts|tsms|n|ns):(\d+)@@"')  # ns: a count written as a string, tsms: epoch ms
+_STR = re.compile(r"@@(weibo|jd|rfc822|iso|cn|epoch|lzl):(\d+)@@")
 LOGIN_WALL = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>登录 - 请先登录后继续访问</title></head>
 <body><form action="/login" method="post"><input type="text" name="username" placeholder="手机号/邮箱">
@@ -66,9 +67,15 @@ def locate(host: str, path: str, query: dict[str, str]) -> str:
     if host == "tieba.baidu.com":
         if path == "/f/search/res":
             return f"tieba.baidu.com/search/{q('qw')}/{q('pn', '1')}.html"
+        if path == "/p/comment":
+            return f"tieba.baidu.com/comment/{q('tid')}/{q('pid')}/{q('pn', '1')}.html"
         m = re.fullmatch(r"/p/(\d+)", path)
         if m:
             return f"tieba.baidu.com/p/{m.group(1)}/{q('pn', '1')}.html"
+    if host == "weixin.sogou.com" and path == "/weixin":
+        return f"weixin.sogou.com/search/{q('query')}/{q('page', '1')}.html"
+    if host == "mp.weixin.qq.com" and (path == "/s" or path.startswith("/s/")):
+        return f"mp.weixin.qq.com/s/{path[3:] or q('signature') or q('sn')}.html"
     rel = f"{host}{path}"
     return rel + "index.html" if rel.endswith("/") else rel
 
@@ -80,8 +87,11 @@ def render(body: str, now: datetime, hits: int) -> str:
     def num(m: re.Match) -> str:
         if m.group(1) == "ts":
             return str(int(ago(m).timestamp()))
+        if m.group(1) == "tsms":
+            return str(int(ago(m).timestamp()) * 1000)
         base = int(m.group(2))
-        return str(base + hits * max(1, base // 20))
+        grown = str(base + hits * max(1, base // 20))
+        return f'"{grown}"' if m.group(1) == "ns" else grown
 
     def text(m: re.Match) -> str:
         t, kind = ago(m), m.group(1)
@@ -93,6 +103,10 @@ def render(body: str, now: datetime, hits: int) -> str:
             return format_datetime(t)
         if kind == "cn":
             return t.strftime("%Y-%m-%d %H:%M")
+        if kind == "lzl":  # tieba's floor replies: "2024-8-6 22:11", no zero padding
+            return f"{t.year}-{t.month}-{t.day} {t.hour}:{t.minute:02d}"
+        if kind == "epoch":  # epoch seconds inside a string or script (`var ct = "…"`)
+            return str(int(t.timestamp()))
         return t.isoformat(timespec="seconds")
 
     return _STR.sub(text, _NUM.sub(num, body))
@@ -115,7 +129,7 @@ class ReplaySite:
             self.hits[key] = n + 1
             return n
 
-    def answer(self, raw_path: str) -> tuple[int, str, bytes]:
+    def answer(self, raw_path: str, headers=None, body: bytes = b"") -> tuple[int, str, bytes]:
         u = urlsplit(raw_path)
         if u.path == "/robots.txt":
             return 200, TYPES[".txt"], self.robots.encode()
@@ -129,7 +143,13 @@ class ReplaySite:
             return 404, TYPES[".txt"], b"replay site: ask for /<host>/<path>\n"
         host, path = parts[0], "/" + parts[1]
         query = {k: v[0] for k, v in parse_qs(u.query).items()}
-        rel = locate(host, path, query)
+        rel = browser_site.page(self.data, host, path, query)
+        if rel is None:
+            rel, refused = browser_site.api(host, path, query, headers or {}, body)
+            if refused:
+                status, ext, text = refused
+                return status, TYPES[ext], text.encode("utf-8")
+        rel = rel or locate(host, path, query)
         if rel == "dynamic:weibo_pc":
             from crawlers.replay import weibo_pc
 
@@ -170,13 +190,16 @@ def make_server(host: str = "127.0.0.1", port: int = 8765, site: ReplaySite | No
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: the bench should measure the spider, not TCP set-up
 
-        def do_GET(self):
-            status, ctype, body = site.answer(self.path)
+        def do_GET(self, body: bytes = b""):
+            status, ctype, body = site.answer(self.path, self.headers, body)
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def do_POST(self):  # the browser platforms' APIs (search, feed, GraphQL) take JSON bodies
+            self.do_GET(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
 
         def log_message(self, fmt, *args):  # the spiders log what matters
             pass

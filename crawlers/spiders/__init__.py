@@ -9,6 +9,10 @@ SPIDERS = {
     "news": "crawlers.spiders.news:NewsSpider",
     "jd_reviews": "crawlers.spiders.jd:JdReviewsSpider",
     "tieba": "crawlers.spiders.tieba:TiebaSpider",
+    "wechat": "crawlers.spiders.wechat:WechatSpider",
+    "xiaohongshu": "crawlers.spiders.xiaohongshu:XiaohongshuSpider",
+    "douyin": "crawlers.spiders.douyin:DouyinSpider",
+    "kuaishou": "crawlers.spiders.kuaishou:KuaishouSpider",
     "generic": "crawlers.spiders.generic:GenericSpider",
 }
 

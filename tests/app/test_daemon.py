@@ -266,10 +266,10 @@ def test_daemon_crawl_index_alert_webhook_across_restarts(es_node, tmp_path):
 
         served = 0
 
-        def answer(self, raw_path):
+        def answer(self, raw_path, *args):
             time.sleep(0.4)
             SlowSite.served += 1
-            return super().answer(raw_path)
+            return super().answer(raw_path, *args)
 
     server, url = serve(0, SlowSite())
     hook = WebhookReceiver(tmp_path / "hook")

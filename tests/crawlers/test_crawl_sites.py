@@ -38,15 +38,24 @@ def test_jd_tieba_generic(cli, store):
     assert any("&nbsp;" not in r["text"] and "换货流程太麻烦了" in r["text"] for r in reviews)
     assert sum(r["topics"] == ["青禾奶茶"] for r in reviews) == 8
 
-    assert tieba["failures"] == {"captcha": 1, "format_changed": 1}
+    assert tieba["failures"] == {"captcha": 1, "format_changed": 1}  # the ad slot among the floors is no failure
     assert tieba["deleted"] == 2  # a deleted thread and a folded floor
     floors = search(store, platform="tieba")
     thread = next(f for f in floors if f["post_id"] == "9100000001")
     assert thread["title"] == "【避雷】星河X5发热+信号差，售后还不给修" and thread.get("parent_id") is None
+    assert thread["ip_location"] == "广东"  # "IP属地:广东" in the floor's tail
     replies = [f for f in floors if f.get("parent_id") == "9100000001"]
     assert len(replies) == 5 and all(r["topics"] == ["星河手机"] for r in replies)  # two pages of floors
+    picture = next(f for f in replies if f["post_id"] == "910000000107")
+    assert picture["text"] == "" and "点击展开" not in picture["text"]  # a picture-only floor is kept, not "deleted"
+    floor2 = next(f for f in replies if f["post_id"] == "910000000102")
+    assert floor2["comments"] == 3  # content.comment_num
+    lzl = sorted((f for f in floors if f.get("parent_id") == "910000000102"), key=lambda f: f["post_id"])
+    assert [f["text"] for f in lzl] == ["我也是，售后说软件问题让等更新", "", "回复 吧友002 :等了两周还没推送"]
+    assert datetime.fromisoformat(lzl[0]["published_at"]) == NOW - timedelta(minutes=27)  # "2026-11-20 13:33", unpadded form
+    assert all(f["topics"] == ["星河手机"] for f in lzl)  # floor replies inherit the thread's topics
     assert any("星河手機" in f["text"] for f in floors)  # traditional characters still match the topic
-    assert len(floors) == tieba["items"] == 13  # 6 + 2 + 2 + 3 floors
+    assert len(floors) == tieba["items"] == 17  # 6 + 2 + 2 + 3 floors, 3 + 1 floor replies
 
     assert generic["failures"] == {"format_changed": 1, "http_5xx": 1}
     forum = search(store, platform="demo_forum")
@@ -64,7 +73,7 @@ def test_jd_tieba_generic(cli, store):
     assert rows[2]["requests"] < generic["requests"]  # threads seen last time are not opened again
     assert rows[0]["updated"] == 10 + 8  # only the first page of each product, counters refreshed
     store.refresh()
-    assert store.count() == 26 + 13 + 5
+    assert store.count() == 26 + 17 + 5
 
 
 def test_generic_site_config_is_checked():
@@ -83,3 +92,13 @@ def test_generic_site_config_is_checked():
     with pytest.raises(ConfigError) as e:
         parse({"sources": {"defaults": {"proxies": ["10.0.0.2:3128"]}, "weibo": {"cookie_": "x"}}})
     assert "proxy URL" in str(e.value) and "did you mean 'cookie'" in str(e.value)
+
+
+def test_tieba_reply_times():
+    from crawlers.spiders.tieba import tieba_time
+
+    # the floor-reply fragment writes dates without zero padding (genuine 2024 page: "2024-8-6 22:11")
+    assert tieba_time("2024-8-6 22:11") == "2024-08-06 22:11"
+    assert tieba_time(" 2024-12-31 9:05 ") == "2024-12-31 09:05"
+    assert tieba_time("2024-02-29 00:00") == "2024-02-29 00:00"
+    assert tieba_time("昨天 22:11") is None

@@ -41,7 +41,7 @@ class Steps:
 
     def unavailable(self, step: str, detail: str) -> None:
         self.missing.append((step, detail))
-        console.print(f"[yellow]–[/yellow] {step}: not available yet: {detail}", highlight=False)
+        console.print(f"[yellow]–[/yellow] {step}: {detail}", highlight=False)
 
     def fail(self, step: str, detail: str) -> None:
         self.failed.append((step, detail))
@@ -166,11 +166,16 @@ def _watch_count(store, label: str, work):
 
 
 def crawl(dcfg, replay: str | None, store, steps: Steps) -> None:
-    """Crawl every configured demo source from the replay site (or ingest the sample file)."""
+    """Crawl every configured demo source from the replay site; a browser platform without a
+    browser on this machine is named as not available, and the rest is crawled."""
+    from crawlers.browser import not_available
     from crawlers.run import configured
     from yuqing.app.crawl_child import run_child
 
     spiders = configured(dcfg)
+    for name, why in not_available(dcfg, spiders).items():
+        steps.unavailable(f"crawl {name}", why)
+        spiders.remove(name)
     if not spiders:
         steps.fail("crawl", "no source is configured in `sources:` (see config.yaml)")
         return
@@ -259,5 +264,5 @@ def demo(cfg) -> None:
     deliver to a local webhook and Maildir, and a summary of what was found."""
     steps = run_demo(cfg)
     if steps.missing:
-        console.print("not available yet: " + "; ".join(s for s, _ in steps.missing), highlight=False)
+        console.print("not available on this machine: " + "; ".join(s for s, _ in steps.missing), highlight=False)
     sys.exit(1 if steps.failed else 0)
