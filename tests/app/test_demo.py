@@ -78,7 +78,7 @@ def test_demo_config_opts_in_to_the_local_key_the_users_config_does_not(tmp_path
     """The generated key file is the demo's explicit opt-in (privacy.local_key in its own config):
     the user's config, which a real crawl uses, does not get it."""
     from tests.conftest import make_cfg, write_cfg
-    from yuqing.demo import demo_config
+    from yuqing.app.demo import demo_config
 
     user = make_cfg("http://127.0.0.1:9200", tmp_path, privacy={"local_key": False})
     user.path = str(write_cfg(user, tmp_path / "config.yaml"))
