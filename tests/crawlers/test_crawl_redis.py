@@ -160,3 +160,49 @@ def test_redis_backend_config_errors_name_the_key(es_node, tmp_path):
     cfg = config_mod.parse(raw, tmp_path / "c.yaml")
     code, rows = run_child(str(write_cfg(cfg, tmp_path / "c.yaml")), ["news"], nlp=False, timeout=120)
     assert code != 0 and "sources.defaults.redis_url: cannot reach Redis" in rows[0]["error"], rows
+
+
+def test_redis_checkpoints_and_pending_merge_and_only_move_forward(tmp_path):
+    from datetime import timedelta
+
+    from crawlers.checkpoints import Checkpoints
+    from crawlers.pending import Pending
+    from crawlers.redis_crawl import RedisState
+
+    with redis_server(tmp_path) as url:
+        r = redis.Redis.from_url(url, decode_responses=True)
+        state = lambda key="yuqing:t:checkpoints": RedisState(r, key)  # noqa: E731
+        newer, older = NOW, NOW - timedelta(hours=3)
+        a, b = Checkpoints(state()), Checkpoints(state())
+        a.advance("weibo", "星河手机", newer)
+        b.advance("weibo", "星河手机", older)  # b read before a saved: its older time must not win
+        b.advance("weibo", "青禾", older)
+        a.save()
+        b.save()
+        c = Checkpoints(state())
+        assert c.get("weibo", "星河手机") == newer and c.get("weibo", "青禾") == older
+
+        # eight workers ending at once: every one's mark survives (WATCH/MULTI retries)
+        def save(i: int) -> None:
+            cp = Checkpoints(state())
+            cp.advance("news", f"feed{i}", NOW - timedelta(minutes=i))
+            cp.save()
+
+        threads = [threading.Thread(target=save, args=(i,)) for i in range(8)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        assert len(Checkpoints(state()).seen["news"]) == 8
+
+        p1, p2 = Pending(state("yuqing:t:pending"), "weibo"), Pending(state("yuqing:t:pending"), "weibo")
+        p1.add({"post_id": "1", "url": "u1", "published_at": NOW, "topics": ["t"]})
+        p2.add({"post_id": "2", "url": "u2", "published_at": NOW, "topics": ["t"]})
+        p1.save()
+        p2.save()
+        p3 = Pending(state("yuqing:t:pending"), "weibo")
+        assert set(p3.entries) == {"1", "2"}
+        p3.done("1")
+        p3.save()
+        assert set(Pending(state("yuqing:t:pending"), "weibo").entries) == {"2"}
+
+        r.set("yuqing:t:checkpoints", "{not json")  # damaged: set aside, read as empty
+        assert Checkpoints(state()).seen == {} and r.get("yuqing:t:checkpoints:damaged") == "{not json"
