@@ -161,7 +161,8 @@ class Run:
         self._idle = self.r.register_script(_IDLE)
 
     def join(self) -> bool:
-        """Enter the spider's current run, or start one; True when this worker is to seed it."""
+        """Enter the spider's current run, or start one; True when this worker is to seed it. The
+        run's hash counts the workers that entered it (`joined`), for a person or a test to read."""
         k = self.keys
         script = self.r.register_script(_JOIN)
         self.seeder = bool(script(keys=[k["run"], k["queue"], k["dupefilter"], k["workers"], k["run_checkpoints"],
