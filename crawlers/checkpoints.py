@@ -5,6 +5,8 @@ Elasticsearch: a checkpoint belongs to the crawler's machine and run history, mu
 when the cluster is down (posts then go to the spool and must not be re-fetched forever), and
 one small file per index prefix keeps separate deployments (and tests) apart. Several crawls may
 end at once, so saving re-reads the file under an exclusive lock and only moves times forward.
+With `sources.defaults.backend: redis` the same JSON lives in the Redis the crawl workers share
+(crawlers/redis_crawl.py), merged the same way in a transaction.
 """
 from __future__ import annotations
 
@@ -23,13 +25,10 @@ def checkpoint_path(cfg: Config) -> Path:
 
 
 class Checkpoints:
-    def __init__(self, path: Path):
-        self.path = path
-        self.seen: dict[str, dict[str, str]] = self._read()
+    def __init__(self, where: Path | statefile.State):
+        self.state = statefile.as_state(where)
+        self.seen: dict[str, dict[str, str]] = self.state.read()  # damaged: costs one full re-crawl
         self.advanced: dict[tuple[str, str], datetime] = {}
-
-    def _read(self) -> dict:
-        return statefile.read(self.path)  # a damaged file only costs one full re-crawl
 
     def get(self, spider: str, query: str) -> datetime | None:
         v = self.seen.get(spider, {}).get(query)
@@ -43,9 +42,10 @@ class Checkpoints:
     def save(self) -> None:
         if not self.advanced:
             return
-        with statefile.update(self.path) as current:
+        def merge(current: dict) -> None:
             for (spider, query), t in self.advanced.items():
                 old = current.setdefault(spider, {}).get(query)
                 if not old or datetime.fromisoformat(old) < t:
                     current[spider][query] = t.isoformat()
-        self.seen = current
+
+        self.seen = self.state.update(merge)

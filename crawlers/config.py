@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from yuqing.config import Strict
 
@@ -60,6 +60,25 @@ class Defaults(Politeness):
     max_pages: int = Field(50, ge=1, le=1000)
     lookback: str = Field("7d", pattern=r"^\d+[hd]$", description="how far back a first crawl goes, e.g. 48h or 7d")
     resumable: bool = Field(True, description="keep a Scrapy JOBDIR so an interrupted crawl resumes")
+    backend: Literal["local", "redis"] = Field("local", description="local: one process, its queue and "
+                                               "checkpoints on this machine; redis: `yuqing crawl` workers on "
+                                               "several machines share one queue, dupefilter and checkpoints")
+    redis_url: str | None = Field(None, validate_default=True, description="the shared Redis for backend: "
+                                  "redis, e.g. redis://10.0.0.5:6379/0; read it from ${YUQING_REDIS_URL}")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v in (None, ""):
+            if info.data.get("backend") == "redis":
+                raise ValueError("backend: redis needs the Redis every crawl worker shares: set redis_url: "
+                                 "${YUQING_REDIS_URL} and export YUQING_REDIS_URL=redis://10.0.0.5:6379/0, "
+                                 "or use backend: local")
+            return None
+        if not re.match(r"^(redis|rediss|unix)://\S+$", v):
+            raise ValueError(f"{v!r} is not a Redis URL such as redis://10.0.0.5:6379/0 "
+                             "(rediss:// for TLS, unix:///run/redis.sock)")
+        return v
 
 
 class Source(Politeness):

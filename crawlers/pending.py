@@ -13,7 +13,8 @@ the same reasons (it belongs to the crawler's machine; readable while Elasticsea
 holds what is needed to address the post and update it in place: post id, URL (no account id in
 it), publication time and topics. No author, no text: nothing personal waits here outside the
 privacy stage. Saving re-reads the file under an exclusive lock, so crawls ending together merge
-their changes. Unlike a checkpoint, new entries are saved also when a crawl stops early: a
+their changes (with `sources.defaults.backend: redis` the same JSON lives in the shared Redis,
+crawlers/redis_crawl.py). Unlike a checkpoint, new entries are saved also when a crawl stops early: a
 resumed crawl does not fetch the same search pages again, so it would never meet those posts.
 """
 from __future__ import annotations
@@ -38,15 +39,13 @@ def pending_path(cfg: Config) -> Path:
 class Pending:
     """One spider's incomplete posts: `add()` on a failed completion, `done()` on a good one."""
 
-    def __init__(self, path: Path, spider: str):
-        self.path = path
+    def __init__(self, where: Path | statefile.State, spider: str):
+        self.state = statefile.as_state(where)
         self.spider = spider
-        self.entries: dict[str, dict] = self._read().get(spider, {})
+        # damaged: those posts stay truncated in the store, flagged and findable
+        self.entries: dict[str, dict] = self.state.read().get(spider, {})
         self.added: dict[str, dict] = {}
         self.removed: set[str] = set()
-
-    def _read(self) -> dict:
-        return statefile.read(self.path)  # damaged: those posts stay truncated in the store, flagged and findable
 
     def due(self, floor: datetime | None) -> tuple[list[tuple[str, dict]], list[str]]:
         """(entries to retry, ids dropped because they are older than the floor)."""
@@ -87,11 +86,13 @@ class Pending:
             self.removed = set()
         if not self.added and not self.removed:
             return
-        with statefile.update(self.path) as current:
+        def merge(current: dict) -> None:
             mine = current.setdefault(self.spider, {})
             for post_id in self.removed:
                 mine.pop(post_id, None)
             mine.update(self.added)
             if not mine:
                 current.pop(self.spider)
+
+        current = self.state.update(merge)
         self.entries, self.added, self.removed = current.get(self.spider, {}), {}, set()

@@ -2,11 +2,13 @@
 
 Each spider gets its own Settings (one Crawler per spider in the same process), so a source's
 politeness overrides never leak into another. Everything Scrapy already does well stays Scrapy's:
-AutoThrottle, RetryMiddleware, RobotsTxtMiddleware, HttpProxyMiddleware, JOBDIR.
+AutoThrottle, RetryMiddleware, RobotsTxtMiddleware, HttpProxyMiddleware, JOBDIR, and with
+`sources.defaults.backend: redis` scrapy-redis's shared scheduler and dupefilter.
 """
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from crawlers import browser
@@ -20,6 +22,17 @@ RETRY_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 
 def job_dir(cfg: Config, spider: str) -> Path:
     return cfg.home_dir / "jobs" / cfg.elasticsearch.index_prefix / spider
+
+
+def redis_backend() -> ModuleType:
+    """crawlers.redis_crawl, imported only for `backend: redis`: scrapy-redis and redis-py are the
+    `distributed` extra of the package (both are in requirements.txt)."""
+    try:
+        from crawlers import redis_crawl
+    except ImportError as e:
+        raise RuntimeError(f"sources.defaults.backend: redis needs scrapy-redis ({e}); install it with "
+                           "pip install 'yuqing[distributed]', or set backend: local") from e
+    return redis_crawl
 
 
 def spider_settings(cfg: Config, spider: str, *, zero_delay: bool = False, nlp: bool | None = None,
@@ -61,7 +74,9 @@ def spider_settings(cfg: Config, spider: str, *, zero_delay: bool = False, nlp: 
     src = cfg.sources.source(spider)
     if isinstance(src, BrowserSource):
         s.update(browser.settings(src, p, zero_delay))
-    if resumable if resumable is not None else cfg.sources.defaults.resumable:
+    if cfg.sources.defaults.backend == "redis":
+        s.update(redis_backend().scrapy_settings(cfg, spider))  # the shared queue resumes: no JOBDIR
+    elif resumable if resumable is not None else cfg.sources.defaults.resumable:
         d = job_dir(cfg, spider)
         d.mkdir(parents=True, exist_ok=True)
         s["JOBDIR"] = str(d)

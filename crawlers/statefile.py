@@ -1,4 +1,7 @@
-"""The crawler's small JSON state files (checkpoints, pending completions) under $YUQING_HOME.
+"""The crawler's small JSON state (checkpoints, pending completions): one interface, `State`,
+with `read()` and `update(change)`, kept in a file under $YUQING_HOME (`FileState`, this module)
+or, with `sources.defaults.backend: redis`, in the Redis the crawl workers share
+(`crawlers.redis_crawl.RedisState`).
 
 Several crawls may end at once, so a write re-reads the file under an exclusive lock, merges,
 and replaces it atomically; a damaged file is set aside for a person and read as empty, which
@@ -11,7 +14,7 @@ import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, Protocol
 
 
 def read(path: Path) -> dict:
@@ -36,3 +39,28 @@ def update(path: Path) -> Iterator[dict]:
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(json.dumps(current, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
         tmp.replace(path)
+
+
+class State(Protocol):
+    def read(self) -> dict: ...
+
+    def update(self, change: Callable[[dict], None]) -> dict:
+        """Apply `change` to the current content atomically (no other writer in between); returns it."""
+        ...
+
+
+class FileState:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def read(self) -> dict:
+        return read(self.path)
+
+    def update(self, change: Callable[[dict], None]) -> dict:
+        with update(self.path) as current:
+            change(current)
+        return current
+
+
+def as_state(where: Path | State) -> State:
+    return FileState(where) if isinstance(where, Path) else where

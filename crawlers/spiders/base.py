@@ -22,11 +22,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import task
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
 
 from crawlers.checkpoints import Checkpoints, checkpoint_path
+from crawlers.settings import redis_backend
 from yuqing.config import match_topics
 from yuqing.post import parse_time
 from yuqing.times import parse_when
@@ -39,6 +43,7 @@ _CAPTCHA_URL = re.compile(r"captcha|/verify|wappass\.baidu|/sorry/", re.I)
 _CAPTCHA_WIDGET = re.compile(r"""(?:id|class)=["'][^"']*(?:captcha|vcode)""", re.I)
 _TITLE = re.compile(r"<title[^>]*>([^<]*)</title>", re.I)
 _JSONP = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.S)
+SEED_POLL = 0.5  # seconds between looks at a shared run's `seeded` flag
 FUTURE = timedelta(days=1)  # a post time further ahead of the crawl than this is counted as `future_time`
 
 
@@ -54,6 +59,8 @@ class BaseSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.setup()
+        if spider.run is not None:
+            crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         return spider
 
     def setup(self) -> None:
@@ -75,7 +82,11 @@ class BaseSpider(scrapy.Spider):
         at = s.get("YUQING_NOW")
         self.fixed_now = parse_time(at) if at else None
         self.floor = parse_when(self.since_arg or s.get("YUQING_LOOKBACK", "7d"), self.now)
-        self.checkpoints = Checkpoints(checkpoint_path(self.cfg))
+        # backend: redis: this worker joins the spider's shared run (crawlers/redis_crawl.py)
+        self.run = redis_backend().Run(self.cfg, self.name) if self.cfg.sources.defaults.backend == "redis" else None
+        if self.run is not None:
+            self.run.join()
+        self.checkpoints = Checkpoints(self.run.state("checkpoints") if self.run else checkpoint_path(self.cfg))
 
     @property
     def now(self) -> datetime:
@@ -88,8 +99,26 @@ class BaseSpider(scrapy.Spider):
 
     # -- requests ---------------------------------------------------------------------------
     async def start(self):
+        """Scrapy 2.13 asks `start()` for the first requests (scrapy-redis's spiders only define the
+        older `start_requests`). With a shared run only its seeder makes them; the others wait until
+        they are queued and then take their share of the queue."""
+        if self.run is not None and not self.run.seeder:
+            from twisted.internet import reactor  # the one Scrapy installed: importing it earlier installs another
+
+            for _ in range(int(self.run.ttl / SEED_POLL)):
+                if self.run.seeded():
+                    return
+                await maybe_deferred_to_future(task.deferLater(reactor, SEED_POLL, lambda: None))
+            log.warning("the %s run was not seeded within %ss: seeding it from this worker", self.name, self.run.ttl)
         for request in self.first_requests():
             yield request
+        if self.run is not None:
+            self.run.mark_seeded()
+
+    def on_idle(self) -> None:
+        """This worker has nothing left; it stays while another worker may still queue requests."""
+        if self.run.others_busy():
+            raise DontCloseSpider
 
     def first_requests(self):
         raise NotImplementedError
@@ -213,3 +242,5 @@ class BaseSpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         if reason == "finished":
             self.checkpoints.save()
+        if self.run is not None:
+            self.run.leave(reason)

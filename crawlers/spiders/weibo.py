@@ -196,7 +196,7 @@ class WeiboSpider(PcSearch, BaseSpider):
     # -- posts stored cut off by an earlier run ----------------------------------------------
     def setup(self) -> None:
         super().setup()
-        self.pending = Pending(pending_path(self.cfg), self.name)
+        self.pending = Pending(self.run.state("pending") if self.run else pending_path(self.cfg), self.name)
 
     def pending_requests(self):
         """Ask again for the full text of posts an earlier run stored cut off. The item carries only
@@ -210,8 +210,8 @@ class WeiboSpider(PcSearch, BaseSpider):
             yield self.extend(item, None, retry=True)
 
     def closed(self, reason: str) -> None:
+        self.pending.save(removals=reason == "finished")  # before a last worker ends the shared run
         super().closed(reason)
-        self.pending.save(removals=reason == "finished")
 
     def comments(self, parent: dict, count, max_id: int | None = None, page: int = 1):
         if not self.source.comments or not count or page > self.source.comment_pages:
