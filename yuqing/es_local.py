@@ -284,14 +284,15 @@ action.destructive_requires_name: false
             os.chown(dirpath, uid, gid)
             for f in filenames:
                 os.lchown(os.path.join(dirpath, f), uid, gid)
-        # The user must be able to reach $YUQING_HOME (e.g. under /root, mode 700): grant
-        # traverse-only (o+x) on the ancestors, never read.
-        p = self.node_dir
-        while p != p.parent:
-            p = p.parent
-            mode = p.stat().st_mode
-            if not mode & stat.S_IXOTH:
-                os.chmod(p, mode | stat.S_IXOTH)
+        # The user must be able to reach $YUQING_HOME (e.g. under /root, mode 700), and the
+        # distribution wherever it really is (a linked, shared one): grant traverse-only (o+x) on
+        # the ancestors, never read.
+        for p in (self.node_dir, self.home.resolve()):
+            while p != p.parent:
+                p = p.parent
+                mode = p.stat().st_mode
+                if not mode & stat.S_IXOTH:
+                    os.chmod(p, mode | stat.S_IXOTH)
         return name
 
 
