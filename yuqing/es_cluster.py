@@ -69,12 +69,16 @@ class LocalCluster:
         return None
 
     # -- up / down ----------------------------------------------------------------------
-    def up(self, echo=print, wait: float = 180) -> str:
+    def prepare(self) -> None:
+        """Decide what the members' next start writes: initial masters only if never formed."""
         formed = self.formed()
         if formed and formed.get("nodes") != self.size:
             raise NodeError(f"the cluster in {self.root} was formed with {formed.get('nodes')} nodes: start it with "
                             f"--nodes {formed.get('nodes')}, or stop it and delete that folder to form a new one")
         self.membership.initial_masters = [] if formed else [n.name for n in self.nodes]
+
+    def up(self, echo=print, wait: float = 180) -> str:
+        self.prepare()
         h = self.health()
         if self._complete(h):
             return f"already running: {self.size} nodes on {', '.join(self.hosts)} ({h['status']})"

@@ -177,3 +177,57 @@ def test_losing_the_master_mid_ingest_loses_nothing_and_alerts_keep_running(clus
     rep = offline.close()
     assert (rep.created, rep.spooled) == (0, 300)
     assert spool_for(cfg).backlog() == 300
+
+
+# -- the command, without starting anything ------------------------------------------------------
+def cli(tmp_path, *args: str, cluster_port: int = 29220):
+    import subprocess
+    import sys
+
+    raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    raw["elasticsearch"]["local"]["cluster_port"] = cluster_port
+    raw["home"] = str(tmp_path / "home")
+    p = tmp_path / "c.yaml"
+    p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return subprocess.run([sys.executable, "-m", "yuqing.app", "es", *args, "--config", str(p)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
+
+
+def test_initial_masters_only_until_the_cluster_has_formed(tmp_path):
+    cfg = make_cfg("http://127.0.0.1:9220", tmp_path)  # the default ports; nothing starts
+    nodes = LocalCluster(cfg.elasticsearch, cfg.home_dir, nodes=3)
+
+    def settings(node: LocalNode) -> dict:
+        node.conf.mkdir(parents=True, exist_ok=True)
+        node._write_config()
+        return yaml.safe_load((node.conf / "elasticsearch.yml").read_text())
+
+    nodes.prepare()
+    first = [settings(n) for n in nodes.nodes]
+    assert [s["http.port"] for s in first] == [9220, 9221, 9222]
+    assert [s["transport.port"] for s in first] == [9320, 9321, 9322]
+    assert len({s["path.data"] for s in first}) == 3
+    assert all(s["cluster.name"] == "yuqing-cluster-9220" and "discovery.type" not in s for s in first)
+    assert all(s["discovery.seed_hosts"] == ["127.0.0.1:9320", "127.0.0.1:9321", "127.0.0.1:9322"] for s in first)
+    assert all(s["cluster.initial_master_nodes"] == [n.name for n in nodes.nodes] for s in first)
+
+    nodes.marker.write_text(json.dumps({"nodes": 3}))  # what up() writes once all three answer
+    nodes.prepare()
+    assert all("cluster.initial_master_nodes" not in settings(n) for n in nodes.nodes)
+    assert LocalNode(cfg.elasticsearch, cfg.home_dir).cluster_name == "yuqing-local-9200"
+
+
+def test_cluster_commands_refuse_clearly(tmp_path):
+    r = cli(tmp_path, "up", "--nodes", "1")
+    assert r.returncode == 2 and "a cluster needs 2 nodes or more" in r.stderr and "Traceback" not in r.stderr
+    marker = tmp_path / "home" / "es" / "cluster-29220" / "formed.json"
+    marker.parent.mkdir(parents=True)
+    marker.write_text(json.dumps({"nodes": 3}))
+    r = cli(tmp_path, "up", "--nodes", "5")
+    assert r.returncode == 1 and "was formed with 3 nodes: start it with --nodes 3" in r.stderr
+    r = cli(tmp_path, "status", "--nodes", "3")
+    assert r.returncode == 1
+    assert r.stdout.splitlines() == [f"http://127.0.0.1:{29220 + i}  down" for i in range(3)]
+    assert "unreachable" in r.stderr
+    r = cli(tmp_path, "down", "--nodes", "3")
+    assert r.returncode == 0 and r.stdout.count("not running") == 3
