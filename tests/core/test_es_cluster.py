@@ -119,6 +119,7 @@ def kill_master_then_check_alerts(cfg, nodes: LocalCluster, pipe, seen: dict) ->
         survivors = [n for n in nodes.nodes if n is not victim]
         seen["before_kill"] = health(victim, "wait_for_status=green&timeout=60s")["status"]
         seen["victim"], seen["pid"] = victim, victim.kill()
+        seen["stored_at_kill"] = pipe.report.created + pipe.report.updated
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             h = health(survivors[0], "wait_for_nodes=2&timeout=5s")
@@ -148,10 +149,11 @@ def test_losing_the_master_mid_ingest_loses_nothing_and_alerts_keep_running(clus
             pipe.feed(p)
     report = pipe.close()
     killer.join(timeout=120)
-    assert "error" not in seen, repr(seen.get("error"))
+    assert not killer.is_alive() and "error" not in seen, repr(seen.get("error"))
 
     # The master died mid-ingest, a survivor took over, the cluster stayed writable.
     assert seen["before_kill"] == "green" and seen["pid"]
+    assert KILL_AT <= seen["stored_at_kill"] < N_POSTS - 10_000  # midway, with writes still to come
     assert seen["new_master"] in nodes.nodes and seen["new_master"] is not seen["victim"]
     assert not seen["victim"].port_busy()
     # Every post is there; the spool was never used.
