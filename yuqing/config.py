@@ -21,11 +21,13 @@ class Strict(BaseModel):
 
 
 class LocalNode(Strict):
-    """The single node that `yuqing es up` downloads and runs on this machine."""
+    """The single node that `yuqing es up` downloads and runs on this machine (and the loopback
+    cluster of `yuqing es up --nodes N`: node i answers HTTP on cluster_port + i, transport + 100)."""
 
     version: str = "8.19.21"
     port: int = Field(9200, ge=1024, le=65535)
-    heap: str = Field("512m", pattern=r"^\d+[mMgG]$")
+    cluster_port: int = Field(9220, ge=1024, le=65400)
+    heap: str = Field("512m", pattern=r"^\d+[mMgG]$")  # per node
     user: str = "yuqing-es"
     java_home: str | None = None
 

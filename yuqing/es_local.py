@@ -7,6 +7,7 @@ so when we are root it runs as a dedicated system user. Everything lives under
 """
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import shutil
@@ -16,7 +17,9 @@ import stat
 import subprocess
 import time
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from yuqing.config import ElasticsearchConfig
 
@@ -28,8 +31,21 @@ class NodeError(Exception):
     """A one-line, actionable reason why the local node cannot be fetched or started."""
 
 
+@dataclass
+class Membership:
+    """What a node of a local multi-node cluster (es_cluster.py) writes into its config."""
+
+    name: str  # cluster.name
+    root: Path  # the folder holding the members' node-<port> folders
+    seeds: list[str]  # every member's transport address (discovery.seed_hosts)
+    # cluster.initial_master_nodes: the members' names on the very first start only; once the
+    # cluster has formed it must go (Elasticsearch warns, and a wiped node could bootstrap anew).
+    initial_masters: list[str] = field(default_factory=list)
+
+
 class LocalNode:
-    def __init__(self, es: ElasticsearchConfig, home: Path):
+    def __init__(self, es: ElasticsearchConfig, home: Path, port: int | None = None,
+                 cluster: Membership | None = None):
         self.yuqing_home = home  # $YUQING_HOME: the Maven repository and every node's folder live here
         self.local = es.local
         self.version = self.local.version
@@ -37,8 +53,12 @@ class LocalNode:
         # The unpacked distribution is shared and read-only; each node (one per port) has its
         # own config, data and logs, so tests can run a second, disposable node beside it.
         self.home = self.root / f"elasticsearch-{self.version}"
-        self.port = self.local.port
-        self.node_dir = self.root / f"node-{self.port}"
+        self.port = port or self.local.port
+        self.transport_port = self.port + 100
+        self.cluster = cluster
+        self.cluster_name = cluster.name if cluster else f"yuqing-local-{self.port}"
+        self.name = f"yuqing-node-{self.port}"
+        self.node_dir = (cluster.root if cluster else self.root) / f"node-{self.port}"
         self.conf = self.node_dir / "config"
         self.data = self.node_dir / "data"
         self.logs = self.node_dir / "logs"
@@ -117,8 +137,6 @@ class LocalNode:
 
     def health(self, timeout: float = 2.0) -> dict | None:
         """`_cluster/health` of whatever answers on our port (the server core has no `GET /`)."""
-        import json
-
         try:
             with urllib.request.urlopen(f"{self.url}/_cluster/health", timeout=timeout) as r:
                 return json.loads(r.read())
@@ -126,8 +144,6 @@ class LocalNode:
             return None
 
     def version_running(self) -> str | None:
-        import json
-
         try:
             with urllib.request.urlopen(f"{self.url}/_nodes/_local/_none", timeout=2) as r:
                 nodes = json.loads(r.read())["nodes"]
@@ -145,6 +161,19 @@ class LocalNode:
         h = self.health()
         if h and h.get("status") in ("green", "yellow"):
             return f"already running on {self.url} ({h['status']})"
+        proc = self.start(echo)
+        t0 = time.monotonic()
+
+        def ready() -> str | None:
+            h = self.health()
+            if h and h.get("status") in ("green", "yellow"):
+                return f"started on {self.url} ({h['status']}) in {time.monotonic() - t0:.0f}s"
+            return None
+
+        return wait_ready([(self, proc)], ready, wait)
+
+    def start(self, echo=print) -> subprocess.Popen:
+        """Spawn the node (config written afresh) without waiting for it to answer."""
         if self.port_busy() and not self.pid():
             raise NodeError(f"port {self.port} on 127.0.0.1 is in use by another program; "
                             "stop it or set elasticsearch.local.port (and elasticsearch.hosts)")
@@ -167,16 +196,7 @@ class LocalNode:
                                 cwd=str(self.node_dir), **kw)
         self.pidfile.write_text(str(proc.pid))
         echo(f"starting Elasticsearch {self.version} on {self.url} (heap {self.local.heap}, pid {proc.pid}) ...")
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                self.pidfile.unlink(missing_ok=True)
-                raise NodeError(f"Elasticsearch exited with code {proc.returncode}: {' | '.join(self.log_tail(5))}")
-            h = self.health()
-            if h and h.get("status") in ("green", "yellow"):
-                return f"started on {self.url} ({h['status']}) in {wait - (deadline - time.monotonic()):.0f}s"
-            time.sleep(1)
-        raise NodeError(f"Elasticsearch did not become ready within {wait:.0f}s: {' | '.join(self.log_tail(5))}")
+        return proc
 
     def down(self, wait: float = 60) -> str:
         pid = self.pid()
@@ -196,9 +216,27 @@ class LocalNode:
         self.pidfile.unlink(missing_ok=True)
         return f"stopped (pid {pid})"
 
+    def kill(self) -> int | None:
+        """SIGKILL the node's whole process group (the launcher and the server JVM it spawned):
+        a crash, for tests and trials of a cluster losing a member. Returns the pid killed."""
+        pid = self.pid()
+        if not pid:
+            return None
+        try:
+            os.killpg(pid, signal.SIGKILL)  # started with start_new_session: the group id is the pid
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and self.port_busy():
+            _reap(pid)
+            time.sleep(0.2)
+        _reap(pid)
+        self.pidfile.unlink(missing_ok=True)
+        return pid
+
     def log_tail(self, n: int = 20) -> list[str]:
         lines: list[str] = []
-        for name in (f"yuqing-local-{self.port}.log", "console.log"):
+        for name in (f"{self.cluster_name}.log", "console.log"):
             f = self.logs / name
             if f.exists():
                 lines = f.read_text(errors="replace").splitlines()
@@ -209,16 +247,21 @@ class LocalNode:
 
     # -- helpers ------------------------------------------------------------------------
     def _write_config(self) -> None:
+        if self.cluster is None:
+            discovery = "discovery.type: single-node\n"
+        else:
+            discovery = f"discovery.seed_hosts: {json.dumps(self.cluster.seeds)}\n"
+            if self.cluster.initial_masters:
+                discovery += f"cluster.initial_master_nodes: {json.dumps(self.cluster.initial_masters)}\n"
         conf = f"""# written by `yuqing es up`; edit config.yaml instead
-cluster.name: yuqing-local-{self.port}
-node.name: yuqing-node-{self.port}
+cluster.name: {self.cluster_name}
+node.name: {self.name}
 path.data: {self.data}
 path.logs: {self.logs}
 network.host: 127.0.0.1
 http.port: {self.port}
-transport.port: {self.port + 100}
-discovery.type: single-node
-xpack.security.enabled: false
+transport.port: {self.transport_port}
+{discovery}xpack.security.enabled: false
 cluster.routing.allocation.disk.threshold_enabled: false
 action.destructive_requires_name: false
 """
@@ -241,15 +284,35 @@ action.destructive_requires_name: false
             os.chown(dirpath, uid, gid)
             for f in filenames:
                 os.lchown(os.path.join(dirpath, f), uid, gid)
-        # The user must be able to reach $YUQING_HOME (e.g. under /root, mode 700): grant
-        # traverse-only (o+x) on the ancestors, never read.
-        p = self.node_dir
-        while p != p.parent:
-            p = p.parent
-            mode = p.stat().st_mode
-            if not mode & stat.S_IXOTH:
-                os.chmod(p, mode | stat.S_IXOTH)
+        # The user must be able to reach $YUQING_HOME (e.g. under /root, mode 700), and the
+        # distribution wherever it really is (a linked, shared one): grant traverse-only (o+x) on
+        # the ancestors, never read.
+        for p in (self.node_dir, self.home.resolve()):
+            while p != p.parent:
+                p = p.parent
+                mode = p.stat().st_mode
+                if not mode & stat.S_IXOTH:
+                    os.chmod(p, mode | stat.S_IXOTH)
         return name
+
+
+def wait_ready(started: list[tuple[LocalNode, subprocess.Popen]], ready: Callable[[], str | None],
+               wait: float) -> str:
+    """Poll `ready` until it returns a message; a started node that exits, or the deadline, is a NodeError."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        for node, proc in started:
+            if proc.poll() is not None:
+                node.pidfile.unlink(missing_ok=True)
+                where = f" on {node.url}" if len(started) > 1 else ""
+                raise NodeError(f"Elasticsearch{where} exited with code {proc.returncode}: "
+                                f"{' | '.join(node.log_tail(5))}")
+        msg = ready()
+        if msg:
+            return msg
+        time.sleep(1)
+    tail = started[0][0].log_tail(5) if started else []
+    raise NodeError(f"Elasticsearch did not become ready within {wait:.0f}s: {' | '.join(tail)}")
 
 
 def _java_major(java_home: str) -> int:

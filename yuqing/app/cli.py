@@ -54,13 +54,28 @@ def config_check(config_path: str) -> None:
 # -- es -------------------------------------------------------------------------------------
 @main.group("es")
 def es_group() -> None:
-    """Run the local single-node Elasticsearch (downloaded from Maven Central)."""
+    """Run the local single-node Elasticsearch (downloaded from Maven Central), or with --nodes N
+    a loopback cluster of N nodes (ports from elasticsearch.local.cluster_port)."""
 
 
 def _node(cfg):
     from yuqing.es_local import LocalNode
 
     return LocalNode(cfg.elasticsearch, cfg.home_dir)
+
+
+def _cluster(cfg, nodes: int | None):
+    from yuqing.es_cluster import LocalCluster
+    from yuqing.es_local import NodeError
+
+    try:
+        return LocalCluster(cfg.elasticsearch, cfg.home_dir, nodes)
+    except NodeError as e:
+        fail(str(e), 2)
+
+
+_nodes_option = click.option("--nodes", type=int, default=None,
+                             help="the loopback cluster of N nodes instead of the single node")
 
 
 @es_group.command("fetch")
@@ -77,56 +92,82 @@ def es_fetch(cfg) -> None:
 
 
 @es_group.command("up")
-@click.option("--wait", default=120, show_default=True, help="seconds to wait for yellow health")
+@click.option("--wait", default=None, type=int, help="seconds to wait for yellow health  [default: 120, "
+              "180 with --nodes]")
+@_nodes_option
 @config_option
-def es_up(cfg, wait: int) -> None:
-    """Start the local node (no-op if it is already running)."""
+def es_up(cfg, wait: int | None, nodes: int | None) -> None:
+    """Start the local node, or with --nodes N a loopback cluster (no-op if it is already running)."""
     from yuqing.es_local import NodeError
 
+    echo = lambda m: err.print(m, highlight=False)  # noqa: E731
     try:
-        msg = _node(cfg).up(echo=lambda m: err.print(m, highlight=False), wait=wait)
+        if nodes is None:
+            msg = _node(cfg).up(echo=echo, wait=wait or 120)
+        else:
+            cluster = _cluster(cfg, nodes)
+            msg = cluster.up(echo=echo, wait=wait or 180)
+            hosts = ", ".join(f'"{h}"' for h in cluster.hosts)
+            if set(cfg.elasticsearch.hosts) != set(cluster.hosts):
+                err.print(f"to use it, set in config.yaml: elasticsearch.hosts: [{hosts}] and replicas: 1",
+                          highlight=False)
     except NodeError as e:
         fail(str(e))
     console.print(f"Elasticsearch {msg}", highlight=False)
 
 
 @es_group.command("down")
+@_nodes_option
 @config_option
-def es_down(cfg) -> None:
-    """Stop the local node."""
-    console.print(f"Elasticsearch {_node(cfg).down()}", highlight=False)
+def es_down(cfg, nodes: int | None) -> None:
+    """Stop the local node (with --nodes: every node of the loopback cluster)."""
+    target = _node(cfg) if nodes is None else _cluster(cfg, nodes)
+    console.print(f"Elasticsearch {target.down()}", highlight=False)
 
 
 @es_group.command("status")
 @click.option("--quiet", "-q", is_flag=True, help="no output; exit 0 only if the cluster is green or yellow")
+@_nodes_option
 @config_option
-def es_status(cfg, quiet: bool) -> None:
-    """Health and version of the configured cluster."""
+def es_status(cfg, quiet: bool, nodes: int | None) -> None:
+    """Health and version of the configured cluster (with --nodes: of the loopback cluster, node by node)."""
     from yuqing.store import Store, StoreUnavailable
 
+    es_cfg = cfg.elasticsearch
+    if nodes is not None:
+        cluster = _cluster(cfg, nodes)
+        es_cfg = es_cfg.model_copy(update={"hosts": cluster.hosts, "max_retries": 1, "request_timeout": 5})
+        if not quiet:
+            for line in cluster.status_lines():
+                console.print(line, highlight=False)
     try:
-        h = Store(cfg.elasticsearch).health()
+        h = Store(es_cfg).health()
     except StoreUnavailable as e:
         if not quiet:
             err.print(f"[red]down:[/red] {e}", highlight=False)
         sys.exit(1)
     if not quiet:
         console.print(f"{h['status']}  Elasticsearch {h['version']}  cluster {h['cluster']}  nodes {h['nodes']}  "
-                      f"({', '.join(cfg.elasticsearch.hosts)})", highlight=False)
+                      f"({', '.join(es_cfg.hosts)})", highlight=False)
     sys.exit(0 if h["status"] in ("green", "yellow") else 1)
 
 
 @es_group.command("logs")
 @click.option("-n", "lines", default=40, show_default=True)
+@_nodes_option
 @config_option
-def es_logs(cfg, lines: int) -> None:
-    """The last lines of the local node's log."""
-    node = _node(cfg)
-    f = node.logs / f"yuqing-local-{node.port}.log"
-    if not f.exists():
-        fail(f"no log yet at {f}")
-    for line in f.read_text(errors="replace").splitlines()[-lines:]:
-        click.echo(line)
+def es_logs(cfg, lines: int, nodes: int | None) -> None:
+    """The last lines of the local node's log (with --nodes: of each node of the loopback cluster)."""
+    members = [_node(cfg)] if nodes is None else _cluster(cfg, nodes).nodes
+    files = [node.logs / f"{node.cluster_name}.log" for node in members]
+    if not any(f.exists() for f in files):
+        fail(f"no log yet at {files[0] if len(files) == 1 else files[0].parent.parent.parent}")
+    for node, f in zip(members, files):
+        if len(members) > 1:
+            click.echo(f"==> {node.url}: {f}" + ("" if f.exists() else " (no log yet)"))
+        if f.exists():
+            for line in f.read_text(errors="replace").splitlines()[-lines:]:
+                click.echo(line)
 
 
 # -- ingest ---------------------------------------------------------------------------------
