@@ -1,5 +1,5 @@
 """`yuqing alerts test-channel` and `yuqing alerts outbox`: the delivery half of `yuqing alerts`.
-Kept apart from the rule commands so each module has one job; alerts/cli.py adds them to the group."""
+Kept apart from the rule commands so each module has one job; yuqing/app/alerts_cli.py adds them to the group."""
 from __future__ import annotations
 
 import sys
