@@ -62,9 +62,9 @@ class GatedSite(ReplaySite):
         super().__init__(**kw)
         self.gate = gate
 
-    def answer(self, raw_path: str):
+    def answer(self, raw_path: str, *args, **kw):
         self.gate.wait(120)
-        return super().answer(raw_path)
+        return super().answer(raw_path, *args, **kw)
 
 
 @contextmanager
