@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 
 from alerts.channels.config import ChannelConfig, DeliveryConfig, check_unique
 from yuqing.config import Strict
-from yuqing.times import Duration
+from yuqing.times import Duration, format_duration
 
 
 class RuleBase(Strict):

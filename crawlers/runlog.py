@@ -30,15 +30,18 @@ def record(cfg, rows: list[dict], started: datetime, finished: datetime) -> str 
     """Write the runs; returns why not (for a warning) or None."""
     if not rows:
         return None
-    store = Store(cfg.elasticsearch)
     try:
-        store.ensure_index(store.crawls_index, CRAWLS_MAPPING)
-        refused = [info.get("error") for ok, _, info in store.bulk(
-            {"_op_type": "index", "_index": store.crawls_index, "_source": run_doc(r, started, finished)} for r in rows)
-            if not ok]
-        store.refresh(store.crawls_index)
+        add_runs(Store(cfg.elasticsearch), [run_doc(r, started, finished) for r in rows])
     except StoreError as e:
         return f"crawl runs not recorded in Elasticsearch ({e}); source health misses this run"
-    if refused:
-        return f"crawl runs refused by {store.crawls_index}: {refused[0]}; source health misses this run"
     return None
+
+
+def add_runs(store: Store, docs: list[dict]) -> None:
+    """Write run documents to `<prefix>-crawls` (searchable on return); StoreError if refused."""
+    store.ensure_index(store.crawls_index, CRAWLS_MAPPING)
+    refused = [info.get("error") for ok, _, info in store.bulk(
+        {"_op_type": "index", "_index": store.crawls_index, "_source": d} for d in docs) if not ok]
+    store.refresh(store.crawls_index)
+    if refused:
+        raise StoreError(f"crawl runs refused by {store.crawls_index}: {refused[0]}")

@@ -12,7 +12,7 @@ import pytest
 
 from alerts.engine import Engine
 from alerts.state_docs import StateDocs
-from crawlers.runlog import run_doc
+from crawlers.runlog import add_runs, run_doc
 from tests.app.test_daemon import drop, finished, start, wait_for
 from tests.conftest import make_cfg, write_cfg
 from tests.support.alertdata import utc
@@ -30,7 +30,7 @@ def run(spider: str, at, **counts) -> dict:
 
 def test_source_down_names_failures_and_last_good_run_and_recovers(cfg, store):
     eng = Engine(cfg, store, outbox=None)  # shipped default: 3 runs
-    store.crawl_runs_add([
+    add_runs(store, [
         run("weibo", NOW - td(hours=1), items=5, new=5),  # the last good run, 13:00 in Shanghai
         run("weibo", NOW - td(minutes=40), failures={"login_page": 2}),
         run("weibo", NOW - td(minutes=20), failures={"login_page": 2, "http_403": 1}),
@@ -41,7 +41,7 @@ def test_source_down_names_failures_and_last_good_run_and_recovers(cfg, store):
         run("bilibili", NOW - td(minutes=5), failures={"http_429": 1}, items=10, seen=10),
     ])
     # Two down runs of three, and a clock before the third: nothing (a backtest sees runs as of then).
-    store.crawl_runs_add([run("weibo", NOW - td(minutes=5), failures={"captcha": 1}, error="spider failed")])
+    add_runs(store, [run("weibo", NOW - td(minutes=5), failures={"captcha": 1}, error="spider failed")])
     assert eng.run_once(NOW - td(minutes=10)) == []
     [a] = eng.run_once(NOW)
     assert (a.topic, a.rule, a.kind, a.severity, a.value, a.threshold) == ("weibo", "source_down", "alert",
@@ -51,7 +51,7 @@ def test_source_down_names_failures_and_last_good_run_and_recovers(cfg, store):
     assert "连续 3 次采集没有新帖或更新" in a.summary and "上次采到新帖或更新：11月20日 13:00" in a.summary
     assert "13:18–14:00（北京时间）" in a.summary
     assert eng.run_once(NOW + td(minutes=1)) == []  # told once
-    store.crawl_runs_add([run("weibo", NOW + td(minutes=10), items=4, new=1, updated=3)])
+    add_runs(store, [run("weibo", NOW + td(minutes=10), items=4, new=1, updated=3)])
     [r] = eng.run_once(NOW + td(minutes=10, seconds=30))
     assert (r.kind, r.topic, r.rule) == ("recovery", "weibo", "source_down")
     assert "已恢复" in r.summary and "此前连续 3 次失败" in r.summary
