@@ -84,7 +84,9 @@ class Engine:
         rule = SourceDown(p, context_from(self.cfg))
         try:
             verdicts = rule.evaluate_sources(self.store, now)
-        except ApiError as e:
+        except StoreUnavailable:
+            raise
+        except StoreError as e:
             log.error("source_down: evaluation failed: %s", e)
             return []
         keys = {s: rule_key(s, rule.name) for s in verdicts}

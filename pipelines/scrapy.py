@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 
+from scrapy.exceptions import NotConfigured
 from twisted.internet import reactor, threads
 from twisted.python.threadpool import ThreadPool
 

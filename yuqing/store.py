@@ -18,7 +18,7 @@ import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from elasticsearch import ApiError, ConflictError, ConnectionError as ESConnectionError, Elasticsearch, NotFoundError
 from elasticsearch import TransportError, helpers

@@ -24,8 +24,6 @@ checkpoint means a scheduled crawl rarely needs more than the first few. For lon
 """
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from crawlers.pending import Pending, pending_path

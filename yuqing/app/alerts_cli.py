@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import click
 
@@ -64,7 +63,7 @@ def alerts() -> None:
 @config_option
 def check(cfg, topic, rules, at, no_deliver, as_json) -> None:
     """Evaluate every rule once now; print (and queue for delivery) the alerts raised."""
-    from alerts.engine import Engine, as_line, flatten
+    from alerts.engine import as_line, flatten
     from alerts.text import local
     from yuqing.store import StoreUnavailable
 

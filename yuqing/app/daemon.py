@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import click
 from rich.table import Table
 
-from yuqing.app.common import config_option, console, err, fail
+from yuqing.app.common import config_option, console, fail
 from yuqing.app.job_history import DaemonLock, History, state_dir
 
 log = logging.getLogger("yuqing.app.daemon")
