@@ -67,7 +67,7 @@ def test_source_down_is_not_a_topic_override(es_node, tmp_path):
 
 def test_daemon_raises_source_down_behind_a_login_wall_and_recovers(es_node, tmp_path):
     from crawlers.replay.server import ReplaySite, serve_in_thread
-    from yuqing import config as config_mod
+    from yuqing.app import config as config_mod
     from yuqing.app.demo_receivers import WebhookReceiver
 
     site = ReplaySite()
