@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from crawlers.replay.build import card, mblog, n, search_page, weibo_html
+from crawlers.replay.fx_weibo_story import card, mblog, n, search_page, weibo_html
 
 TABLET = 5109000000000000
 WATCH = 5109100000000000
