@@ -17,7 +17,7 @@ from nlp import modelfiles
 from nlp.sentiment import ModelError, Scorer, spans
 from yuqing.app import config as config_mod
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")

@@ -95,7 +95,7 @@ def main(argv: list[str]) -> int:
         return 2
     out = Path(argv[0])
     out.mkdir(parents=True, exist_ok=True)
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     (out / "config.yaml").write_text(yaml.safe_dump(scenario_config(root / "config.yaml"), allow_unicode=True),
                                      encoding="utf-8")
     with (out / "posts.jsonl").open("w", encoding="utf-8") as f:
