@@ -22,6 +22,9 @@ DATA = Path(__file__).resolve().parent / "data"
 # A clause ends at any sentence or clause punctuation; 但/但是/就是/可是 start a new one because
 # the opinion after them usually turns ("外观好看，但是续航太差").
 _CLAUSE = re.compile(r"[，,。！!？?；;…～~\n]+|\s{2,}|(?=但是|可是|就是|不过|然而)")
+# ...and the connective itself is dropped from the clause the model reads: it marks the turn, not
+# the clause's own polarity ("就是物流太慢了" scored neutral, "物流太慢了" negative).
+_LEAD = re.compile(r"^\s*(?:但是|可是|就是|不过|然而)\s*")
 MAX_CLAUSE = 60       # a clause longer than this is cut around the term (no punctuation at all)
 MAX_PER_POST = 12     # mentions kept per post (first ones); a long article names everything
 
@@ -90,7 +93,7 @@ class Matcher:
                 if (aspect, clause) in seen:
                     continue
                 seen.add((aspect, clause))
-                out.append(Mention(aspect, m.group(), _around(clause, m.start(), m.end()).strip()))
+                out.append(Mention(aspect, m.group(), _LEAD.sub("", _around(clause, m.start(), m.end())).strip()))
         return out[:MAX_PER_POST]
 
 
