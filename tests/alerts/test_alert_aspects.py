@@ -114,3 +114,14 @@ def test_existing_measure_keys_still_work(es_node, tmp_path):
     cfg = make_cfg(es_node, tmp_path, alerts={"rules": {"negative_spike": {"measure": "weighted"},
                                                         "negative_ratio": {"threshold": 0.6}}})
     assert cfg.alerts.rules.negative_spike.match() == {} and cfg.alerts.rules.negative_ratio.measure == "negative"
+
+
+def test_an_aspect_no_dictionary_names_is_a_config_warning(es_node, tmp_path):
+    from yuqing.app.config import config_warnings
+
+    cfg = make_cfg(es_node, tmp_path, alerts={"rules": {"negative_ratio": {"measure": "aspect", "aspect": "售后服务"}}})
+    (w,) = [w for w in config_warnings(cfg) if "aspect" in w]
+    assert w.startswith("alerts.rules.negative_ratio.aspect: '售后服务' is not an aspect") and "did you mean '售后'" in w
+    ok = make_cfg(es_node, tmp_path, alerts={"rules": {"negative_spike": {"aspect": "门店"}}},
+                  nlp={"aspect_terms": {"门店": ["店员"]}})
+    assert not [w for w in config_warnings(ok) if "aspect" in w]
