@@ -3,6 +3,7 @@ clean → tokens → keywords, plus the simhash of the core text, the DUTIR emot
 mentions whose clauses the model scores with the posts (`score`)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -55,18 +56,35 @@ class Analyser:
                         self.aspects.find(c.text, topics) if self.aspects else [])
 
 
+_EDGES = re.compile(r"^[\W_]+|[\W_]+$")
+
+
+def _bare(s: str) -> str:
+    return _EDGES.sub("", s.lower())
+
+
 def score(scorer, texts: list[str | None], mentions: list[list[Mention]]) -> tuple[list, list[list[dict]]]:
     """Posts and their aspect clauses in one model batch (so aspects ride on the posts' batches
     instead of costing calls of their own); a clause met twice, or equal to its post's text, is
-    scored once. `texts[i]` None: post i keeps its sentiment, only its aspects are scored.
+    scored once (a one-clause post "物流太慢了！" is one model input). `texts[i]` None: post i keeps its
+    sentiment, only its aspects are scored.
     Returns (per post: (sentiment, label, confidence) or None, per post: its `aspects` entries)."""
     slot: dict[str, int] = {}
     for t in texts:
         if t is not None:
             slot.setdefault(t, len(slot))
-    for ms in mentions:
+    for t, ms in zip(texts, mentions):
+        whole = _bare(t) if t is not None else None
         for m in ms:
+            if m.clause not in slot and whole is not None and _bare(m.clause) == whole:
+                slot[m.clause] = slot[t]
             slot.setdefault(m.clause, len(slot))
-    results = scorer.predict(list(slot)) if slot else []
+    inputs = list(dict.fromkeys(slot.values()))
+    order = {v: i for i, v in enumerate(inputs)}
+    first = {}
+    for text, v in slot.items():
+        first.setdefault(v, text)
+    results = scorer.predict([first[v] for v in inputs]) if slot else []
+    slot = {k: order[v] for k, v in slot.items()}
     posts = [results[slot[t]] if t is not None else None for t in texts]
     return posts, [entries(ms, [results[slot[m.clause]] for m in ms]) for ms in mentions]

@@ -77,6 +77,14 @@ def test_a_clause_met_twice_is_scored_once(analyser, scorer):
     assert posts[0] == posts[1] and found[0][0]["aspect"] == "物流"
 
 
+def test_a_one_clause_post_is_one_model_input(analyser, scorer):
+    a = analyser.analyse("物流太慢了！")
+    spy = Counting(scorer)
+    (post,), ((asp,),) = score(spy, [a.text], [a.mentions])
+    assert spy.calls == [["物流太慢了!"]]  # NFKC folds the full-width "！"
+    assert asp["aspect"] == "物流" and asp["text"] == "物流太慢了" and asp["sentiment"] == post[1]
+
+
 def test_topic_terms_apply_to_that_topics_posts_only(analyser, cfg):
     topic = cfg.topics[0].name
     text = "屏幕出现绿线，门店店员还说是正常的"
