@@ -54,6 +54,9 @@ class Alert(BaseModel):
     threshold: float | None = None
     top_posts: list[AlertPost] = Field(default_factory=list)
     top_keywords: list[str] = Field(default_factory=list)
+    # aspect -> share of the window's posts negative about some aspect that are negative about
+    # this one (nlp/aspects.py), largest first: "主要负面方面：售后 48 %、质量 31 %".
+    negative_aspects: dict[str, float] = Field(default_factory=dict)
     kibana_url: str | None = None
     chart_png: bytes | None = Field(None, exclude=True)  # optional chart for e-mail (not stored)
     # Several rules firing for one topic at once are merged into one message: the others ride here.

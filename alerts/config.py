@@ -36,7 +36,27 @@ class RuleBase(Strict):
         return self
 
 
-class SpikeRule(RuleBase):
+Emotion = Literal["乐", "好", "怒", "哀", "惧", "恶", "惊"]  # DUTIR's classes, as nlp/emotions.py stores them
+
+
+class Measured(RuleBase):
+    """What a spike counts can be narrowed to posts negative about one aspect (`aspect: 售后`,
+    nlp/aspects.py) or to posts expressing one emotion (`emotion: 怒`, an anger surge)."""
+
+    aspect: str | None = Field(None, min_length=1, max_length=32)
+    emotion: Emotion | None = None
+
+    def match(self) -> dict[str, str]:
+        """The post filter these keys add (yuqing/post_queries.py `match`)."""
+        m = {}
+        if self.aspect:
+            m["negative_aspects"] = self.aspect
+        if self.emotion:
+            m["emotions"] = self.emotion
+        return m
+
+
+class SpikeRule(Measured):
     """Current window against a seasonal baseline (same time of day on past days + recent windows)."""
 
     min_count: int = Field(10, ge=1)  # absolute floor: 0 → 3 at night is not an event
@@ -86,8 +106,25 @@ class RatioRule(RuleBase):
     window: Duration = timedelta(hours=1)
     warning_at: float = Field(1.2, ge=1)  # a share of 60 % against 50 %
     critical_at: float = Field(1.6, ge=1)  # 80 %
-    threshold: float = Field(0.5, gt=0, le=1)  # negative share
+    threshold: float = Field(0.5, gt=0, le=1)  # the share that fires
     min_volume: int = Field(30, ge=1)  # posts in the window before a share means anything
+    # Whose share: negative posts (the default), posts expressing anger (怒) or disgust (恶), or
+    # posts negative about `aspect` (measure: aspect, aspect: 质量).
+    measure: Literal["negative", "anger", "disgust", "aspect"] = "negative"
+    aspect: str | None = Field(None, min_length=1, max_length=32)
+
+    @model_validator(mode="after")
+    def _aspect(self):
+        if self.measure == "aspect" and not self.aspect:
+            raise ValueError("measure: aspect needs the aspect to measure, e.g. aspect: 售后")
+        if self.aspect and self.measure != "aspect":
+            raise ValueError(f"aspect: {self.aspect} is only read with measure: aspect (measure is {self.measure})")
+        return self
+
+    def match(self) -> dict[str, str]:
+        """The filter of the share's numerator (empty for `negative`, which uses the label)."""
+        return {"anger": {"emotions": "怒"}, "disgust": {"emotions": "恶"},
+                "aspect": {"negative_aspects": self.aspect or ""}}.get(self.measure, {})
 
 
 DEFAULT_TERMS = ["投诉", "维权", "曝光", "假货", "召回", "315", "退款", "欺诈", "爆炸", "起火", "中毒"]

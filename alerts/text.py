@@ -76,6 +76,20 @@ def summary(alert: Alert, tz: str, unit: str = "条负面帖子") -> str:
     return s
 
 
+def measure_zh(match: dict[str, str]) -> str:
+    """What a narrowed measure counted: "（对售后负面）", "（带怒情绪）"."""
+    parts = ([f"对{match['negative_aspects']}负面"] if "negative_aspects" in match else []) + \
+        ([f"带{match['emotions']}情绪"] if "emotions" in match else [])
+    return f"（{'、'.join(parts)}）" if parts else ""
+
+
+def aspects_zh(shares: dict[str, float]) -> str:
+    """"主要负面方面：售后 48 %、质量 31 %。" (empty when no post named an aspect negatively)."""
+    if not shares:
+        return ""
+    return "主要负面方面：" + "、".join(f"{k} {v:.0%}".replace("%", " %") for k, v in shares.items()) + "。"
+
+
 def kibana_url(base: str | None, data_view: str | None, topic: str, start: datetime, end: datetime,
                negative_only: bool = True) -> str | None:
     """A Discover link filtered to the topic and window (times in UTC, Kibana shows them locally)."""

@@ -98,9 +98,11 @@ def bench_nlp(cfg, console, n_posts: int = 20000, **_) -> dict:
                           f"{r['test_accuracy']:.2%} on the test split, {r['accuracy_60c']:.2%} on 60-char posts")
             for k, v in r.items():
                 out[f"{model_name}_{name}_{k}"] = v
-    out["score_e2e_posts_per_s"] = _end_to_end(cfg, texts)
+    out.update(_aspects_emotions_cost(cfg, texts))
     console.print(f"bench nlp: `yuqing score` path with this config: {out['score_e2e_posts_per_s']} posts/s "
-                  "(JSON in → clean, segment, keywords, sentiment → JSON out)")
+                  "(JSON in → clean, segment, keywords, emotions, sentiment + aspect clauses → JSON out); "
+                  f"{out['score_e2e_without_aspects_emotions_posts_per_s']} posts/s without aspects and emotions "
+                  f"(cost {out['aspects_emotions_cost']:.1%}, goal ≤ 20 %)")
     for k, v in _score_process(cfg, texts).items():
         out[f"score_process_{k}"] = v
     console.print(f"bench nlp: a `yuqing score` process: {out['score_process_one_post_s']} s and "
@@ -143,6 +145,18 @@ def _score_process(cfg, texts: list[str]) -> dict:
         out[f"{name}_s"] = round(seconds, 2)
         out[f"{name}_rss_mb"] = round(int(peak[-1]) / 1024) if peak else None  # kB; None without /proc
     return out
+
+
+def _aspects_emotions_cost(cfg, texts: list[str], rounds: int = 3) -> dict:
+    """The score path with and without aspects and emotions (nlp.aspects / nlp.emotions off),
+    rounds alternating so both see the same machine load; best round of each."""
+    bare = cfg.model_copy(update={"nlp": cfg.nlp.model_copy(update={"aspects": False, "emotions": False})})
+    full = off = 0.0
+    for _ in range(rounds):
+        full = max(full, _end_to_end(cfg, texts, rounds=1))
+        off = max(off, _end_to_end(bare, texts, rounds=1))
+    return {"score_e2e_posts_per_s": full, "score_e2e_without_aspects_emotions_posts_per_s": off,
+            "aspects_emotions_cost": round(1 - full / off, 4) if off else None, "aspects_emotions_goal_max_cost": 0.2}
 
 
 def _end_to_end(cfg, texts: list[str], rounds: int = 2) -> float:

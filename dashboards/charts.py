@@ -152,6 +152,21 @@ def platform_chart(platforms: dict[str, int], names: dict[str, str] | None = Non
     return _png(fig)
 
 
+def aspect_chart(aspects: dict[str, int], negative_posts: int) -> bytes:
+    """The aspects with the most negative posts (nlp/aspects.py), as bars with the share of the
+    period's negative-about-something posts each stands for."""
+    items = sorted(aspects.items(), key=lambda kv: (kv[1], kv[0]))
+    fig, ax = _figure(h=0.45 * max(len(items), 2) + 0.6)
+    vals = [v for _, v in items]
+    ax.barh([k for k, _ in items], vals, color="#d64541")
+    for i, v in enumerate(vals):
+        ax.text(v, i, f" {v}（{100 * v / max(negative_posts, 1):.0f}%）", va="center", fontsize=9)
+    ax.set_xlim(0, max(vals or [1]) * 1.35)
+    ax.grid(axis="y", visible=False)
+    ax.set_title("负面最多的方面（帖子数）", loc="left", fontsize=11)
+    return _png(fig)
+
+
 def negative_chart(store, topic: str, now: datetime, window_start: datetime, window_end: datetime,
                    tz: str = "Asia/Shanghai", interval_minutes: int = 60, baseline_days: int = 7) -> bytes:
     """PNG for alert e-mails: the topic's negative posts per hour over the last day, against its

@@ -64,6 +64,13 @@ def lens_panels(prefix: str) -> dict[str, lens.Lens]:
         [(f"{k}-c", lens.count("负面帖子")), (f"{k}-e", lens.metric("sum", "likes", "点赞")),
          (f"{k}-r", lens.metric("sum", "reposts", "转发")), (f"{k}-m", lens.metric("sum", "comments", "评论"))],
         query=NEGATIVE)
+    k = i("negative-aspects")  # the flat keyword list: Lens cannot aggregate inside the nested `aspects`
+    p["negative_aspects"] = lens.xy(k, "负面最多的方面", posts,
+                                    (f"{k}-x", lens.terms("negative_aspects", "方面", f"{k}-y", size=12)),
+                                    {f"{k}-y": lens.count("负面帖子")}, series="bar_horizontal")
+    k = i("emotions")
+    p["emotions"] = lens.xy(k, "情绪分布（DUTIR 七类）", posts, (f"{k}-x", lens.terms("emotions", "情绪", f"{k}-y", size=7)),
+                            {f"{k}-y": lens.count("帖子")}, series="bar_horizontal")
     k = i("alerts-over-time")
     p["alerts"] = lens.xy(k, "预警趋势", alerts, (f"{k}-x", lens.date_histogram("fired_at")),
                           {f"{k}-y": lens.count("预警数")},
@@ -99,10 +106,11 @@ def searches(prefix: str) -> dict[str, dict]:
 # Grid is 48 columns wide; (panel key, x, y, w, h).
 OVERVIEW = [("volume", 0, 0, 32, 12), ("platform", 32, 0, 16, 12), ("negative_share", 0, 12, 24, 10),
             ("topic_sentiment", 24, 12, 24, 10), ("keywords", 0, 22, 16, 14), ("negative_posts", 16, 22, 32, 14),
-            ("alerts", 0, 36, 16, 12), ("alert_table", 16, 36, 32, 12), ("negative_authors", 0, 48, 48, 12)]
+            ("alerts", 0, 36, 16, 12), ("alert_table", 16, 36, 32, 12), ("negative_authors", 0, 48, 48, 12),
+            ("negative_aspects", 0, 60, 24, 12), ("emotions", 24, 60, 24, 12)]
 DRILL = [("volume", 0, 0, 32, 12), ("platform", 32, 0, 16, 12), ("negative_share", 0, 12, 24, 12),
          ("keywords", 24, 12, 24, 12), ("negative_posts", 0, 24, 48, 14), ("negative_authors", 0, 38, 24, 12),
-         ("alert_table", 24, 38, 24, 12)]
+         ("alert_table", 24, 38, 24, 12), ("negative_aspects", 0, 50, 24, 12), ("emotions", 24, 50, 24, 12)]
 
 
 def dashboard(obj_id: str, title: str, description: str, layout: list[tuple], objects: dict[str, dict],

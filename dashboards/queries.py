@@ -40,7 +40,9 @@ class ReportQueries:
         """Totals, per-label and per-platform counts, a per-label timeline and keyword counts.
 
         Returns {"total", "labels": {label: n}, "platforms": {p: n},
-        "timeline": [(bucket_start_utc, {label: n})], "keywords": {kw: n}, "keyword_field"}.
+        "timeline": [(bucket_start_utc, {label: n})], "keywords": {kw: n}, "keyword_field",
+        "negative_aspects": {aspect: posts negative about it}, "aspect_negative_posts": posts negative
+        about any aspect, "emotions": {class: posts expressing it}}.
         """
         q = self._report_query(topic, start, end, dedup)
         label_terms = {"terms": {"field": "sentiment_label", "size": 5, "missing": "unknown"}}
@@ -53,6 +55,9 @@ class ReportQueries:
                          "aggs": {"l": label_terms}},
             "keywords": {"terms": {"field": "keywords", "size": keywords}},
             "tokens": {"terms": {"field": "tokens", "size": keywords}},
+            "negative_aspects": {"terms": {"field": "negative_aspects", "size": 10}},
+            "any_aspect": {"filter": {"exists": {"field": "negative_aspects"}}},
+            "emotions": {"terms": {"field": "emotions", "size": 7}},
         })
         aggs = r.get("aggregations", {})
 
@@ -66,7 +71,9 @@ class ReportQueries:
         kw_field = "keywords" if buckets("keywords") or not buckets("tokens") else "tokens"
         return {"total": int(r.get("hits", {}).get("total", {}).get("value", 0)), "labels": buckets("labels"),
                 "platforms": buckets("platforms"), "timeline": timeline, "keywords": buckets(kw_field),
-                "keyword_field": kw_field}
+                "keyword_field": kw_field, "negative_aspects": buckets("negative_aspects"),
+                "aspect_negative_posts": int(aggs.get("any_aspect", {}).get("doc_count", 0)),
+                "emotions": buckets("emotions")}
 
     def term_doc_counts(self, topic: str | list[str] | None, start: datetime, end: datetime, field: str, values: list[str],
                         dedup: bool = True) -> dict[str, int]:

@@ -39,6 +39,10 @@ class TopicSection:
     alerts: list[dict]
     summary: str
     volume_png: str = ""
+    negative_aspects: dict[str, int] = field(default_factory=dict)  # aspect -> posts negative about it
+    aspect_negative_posts: int = 0  # posts negative about any aspect
+    emotions: dict[str, int] = field(default_factory=dict)  # DUTIR class -> posts expressing it
+    aspects_png: str = ""
 
     @property
     def negative(self) -> int:
@@ -47,6 +51,14 @@ class TopicSection:
     @property
     def negative_share(self) -> float:
         return pct(self.negative, self.total)
+
+    @property
+    def anger_share(self) -> float:
+        return pct(self.emotions.get("怒", 0), self.total)
+
+    @property
+    def disgust_share(self) -> float:
+        return pct(self.emotions.get("恶", 0), self.total)
 
 
 @dataclass
@@ -145,12 +157,15 @@ def build_report(store, topics: list[str], now: datetime, days: int = 1, tz: str
             keywords=kws[:15], rising=rising_keywords(dict(kws), before),
             top_negative=[post_row(p, zone) for p in store.posts.top_posts(t, start, end, n_posts, negative_only=False, label="negative")],
             top_positive=[post_row(p, zone) for p in store.posts.top_posts(t, start, end, n_posts, negative_only=False, label="positive")],
-            alerts=rows,
+            alerts=rows, negative_aspects=cur["negative_aspects"],
+            aspect_negative_posts=cur["aspect_negative_posts"], emotions=cur["emotions"],
             summary=topic_sentence(t, period, cur["total"], prev["total"], cur["labels"].get("negative", 0),
                                    prev["labels"].get("negative", 0), cur["platforms"], [k for k, _ in kws],
                                    t_alerts))
         if cur["total"]:
             sec.volume_png = data_uri(charts.volume_chart(cur["timeline"], width, tz, title=f"{t} 声量趋势"))
+        if sec.negative_aspects:
+            sec.aspects_png = data_uri(charts.aspect_chart(sec.negative_aspects, sec.aspect_negative_posts))
         sections.append(sec)
 
     total = overall["total"]

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from yuqing.config import Strict
+from yuqing.config import AspectTerms, Strict
 
 
 class NlpConfig(Strict):
@@ -32,3 +32,9 @@ class NlpConfig(Strict):
     # Near-duplicates: texts shorter than this (after cleaning) are never linked ("好评", "沙发").
     dup_min_chars: int = Field(12, ge=1)
     dup_window_days: int = Field(30, ge=1, description="how far back earlier copies are looked up")
+    # Aspects (nlp/aspects.py: 质量, 物流, 售后 ... each with its clause's sentiment) and DUTIR
+    # emotions (nlp/emotions.py) per post; aspect_terms adds words for every topic (each topic's
+    # own go under topics[].aspects).
+    aspects: bool = True
+    emotions: bool = True
+    aspect_terms: AspectTerms = {}

@@ -1,4 +1,5 @@
-"""`yuqing score`: JSON lines in, the same objects plus sentiment, tokens and keywords out.
+"""`yuqing score`: JSON lines in, the same objects plus sentiment, tokens, keywords, emotions and
+aspects out (aspect clauses are scored in the same model batch as the texts).
 
 A filter for people who have posts in files or other tools: one output line per input line, in
 order, so outputs can be pasted next to inputs. A line that cannot be scored (not JSON, not an
@@ -12,7 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import IO, Iterable
 
-from nlp.analyse import Analyser
+from nlp.analyse import Analyser, score
+from nlp.aspects import negative
 
 
 @dataclass
@@ -50,6 +52,7 @@ def score_batch(batch: list[tuple[int, bytes]], analyser: Analyser, scorer, out:
     results: list[dict] = []  # one per input line, in order
     errors: set[int] = set()  # positions in `results` that are error objects
     todo: list[tuple[int, str]] = []  # (position, text for the model)
+    mentions = []
     for n, raw in batch:
         try:
             obj = _parse(n, raw)
@@ -57,23 +60,28 @@ def score_batch(batch: list[tuple[int, bytes]], analyser: Analyser, scorer, out:
             errors.add(len(results))
             results.append({"line": n, "error": str(e)})
             continue
-        a = analyser.analyse(obj["text"], obj.get("title"))
+        topics = obj.get("topics") if isinstance(obj.get("topics"), list) else ()
+        a = analyser.analyse(obj["text"], obj.get("title"), [t for t in topics if isinstance(t, str)])
         obj["tokens"] = a.tokens
         obj["keywords"] = a.keywords
+        obj["emotions"] = a.emotions
         todo.append((len(results), a.text))
+        mentions.append(a.mentions)
         results.append(obj)
     if todo:
         try:
-            scores = scorer.predict([t for _, t in todo])
+            scores, aspects = score(scorer, [t for _, t in todo], mentions)
         except Exception as e:  # one failing batch is reported per line; the next batch still runs
             for i, _ in todo:
                 results[i] = {"line": batch[i][0], "error": f"scoring failed ({type(e).__name__}: {e})"}
                 errors.add(i)
         else:
-            for (i, _), (s, label, conf) in zip(todo, scores):
+            for (i, _), (s, label, conf), found in zip(todo, scores, aspects):
                 results[i]["sentiment"] = round(float(s), 4)
                 results[i]["sentiment_label"] = label
                 results[i]["sentiment_confidence"] = round(float(conf), 4)
+                results[i]["aspects"] = found
+                results[i]["negative_aspects"] = negative(found)
     for r in results:
         _emit(out, r)
     counts.errors += len(errors)

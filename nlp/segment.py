@@ -169,9 +169,13 @@ class Segmenter:
     def tokens(self, text: str) -> list[str]:
         """Tokens for tag clouds and keywords: no stop-words, punctuation, spaces or bare figures
         (12, 12%, 3.5; a number counts only when the dictionary knows it, like 618 or 12315)."""
+        return self.keep(self.cut(text))
+
+    def keep(self, cut: list[str]) -> list[str]:
+        """`tokens` of words already cut (the analyser cuts once for tokens and emotions)."""
         out = []
         stop, words = self.stopwords, self.words
-        for t in self.cut(text):
+        for t in cut:
             if t in stop:
                 continue
             if not t.isalnum():  # fast path for plain words; mixed tokens like "c++" get a closer look

@@ -43,6 +43,8 @@ class Cleaned:
     # Lower-cased letters and digits only, without hashtags and emoticons: what near-duplicate
     # detection compares (nlp/simhash.py), so a tacked-on #话题# or [怒] does not make a new post.
     core: str = ""
+    # Bracket emoticons as written ([怒] -> "怒"), before they became words: emotions read them.
+    emoticons: list[str] = field(default_factory=list)
 
 
 def load_emoticons(path: Path = DATA / "emoticons.tsv") -> dict[str, str]:
@@ -142,11 +144,12 @@ class Cleaner:
                     tags.append(tag)
             # The topic words stay in the text (they often carry the complaint: #星河手机爆炸#).
             s = _HASHTAG.sub(lambda m: f" {m.group(1)} ", s)
+        emoticons = [m.group(1) for m in _EMOTICON.finditer(s)] if has_emo else []
         if has_emo:
             s = _collapse_repeats(_EMOTICON.sub(self._emoticon, s))
         s = _SPACES.sub(" ", s)
         s = _LINES.sub("\n", s).strip()
-        return Cleaned(s, tags, core)
+        return Cleaned(s, tags, core, emoticons)
 
 
 _REPEAT = re.compile(r"( [^ \n]{1,8} )(?:\s*\1)+")

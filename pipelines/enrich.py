@@ -1,4 +1,5 @@
-"""Batch stage: tokens, keywords, hashtags, simhash / near-duplicate links and sentiment.
+"""Batch stage: tokens, keywords, hashtags, simhash / near-duplicate links, sentiment, aspects
+and emotions.
 
 Runs at the chain's end, before the store, so the model sees whole batches.
 
@@ -12,18 +13,22 @@ Decisions worth knowing:
 - `dup_of` points at the first seen copy (the root), never at another copy, so counting
   "once per root" is one `exists` filter. Earlier copies are looked up in Elasticsearch within
   `nlp.dup_window_days`; if the store is unreachable the run still links copies within itself.
+- Aspects (nlp/aspects.py) are found on every post and their clauses scored in the same model
+  batch as the posts; without a model they are stored without sentiment. Emotions
+  (nlp/emotions.py) need no model.
 """
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
-from nlp.analyse import Analyser
+from nlp.analyse import Analyser, score
+from nlp.aspects import Mention, entries, negative
 from nlp.docs import find_simhash_keys
 from nlp.sentiment import load_scorer
 from nlp.simhash import DupIndex, band_keys, from_hex, to_hex
 from pipelines.chain import Report
-from yuqing.post import Post
+from yuqing.post import AspectMention, Post
 from yuqing.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -57,8 +62,11 @@ class Enrich:
     def process_batch(self, posts: list[Post], report: Report) -> list[Post]:
         texts: dict[int, str] = {}
         hashes: list[int] = []
+        mentions: list[list[Mention]] = []
         for i, p in enumerate(posts):
-            a = self.analyser.analyse(p.text, p.title)
+            a = self.analyser.analyse(p.text, p.title, p.topics)
+            p.emotions = a.emotions
+            mentions.append(a.mentions)
             p.tokens = a.tokens
             p.keywords = a.keywords
             p.tags = list(dict.fromkeys([*p.tags, *a.cleaned.tags]))
@@ -69,7 +77,7 @@ class Enrich:
             if p.sentiment is None or self.cfg.nlp.rescore:
                 texts[i] = a.text
         self._link(posts, hashes)
-        self._score(posts, texts)
+        self._score(posts, texts, mentions)
         self.seen += len(posts)
         return posts
 
@@ -106,21 +114,29 @@ class Enrich:
             except ValueError:
                 log.debug("ignoring malformed simhash on %s", c["doc_id"])
 
-    def _score(self, posts: list[Post], texts: dict[int, str]) -> None:
-        if not texts or self.scorer is None:
+    def _score(self, posts: list[Post], texts: dict[int, str], mentions: list[list[Mention]]) -> None:
+        unscored = [entries(ms, [(None, None, None)] * len(ms)) for ms in mentions]
+        if self.scorer is None or not (texts or any(mentions)):
+            self._aspects(posts, unscored)
             return
-        idx = list(texts)
         try:
-            results = self.scorer.predict([texts[i] for i in idx])
+            results, aspects = score(self.scorer, [texts.get(i) for i in range(len(posts))], mentions)
         except Exception as e:  # the model failing must not cost the batch: store it unscored
             log.error("sentiment scoring failed for a batch of %d posts (%s: %s); stored without sentiment",
-                      len(idx), type(e).__name__, e)
+                      len(texts), type(e).__name__, e)
+            self._aspects(posts, unscored)
             return
-        for i, (score, label, confidence) in zip(idx, results):
-            posts[i].sentiment = score
-            posts[i].sentiment_label = label
-            posts[i].sentiment_confidence = confidence
-        self.scored += len(idx)
+        for p, r in zip(posts, results):
+            if r is not None:
+                p.sentiment, p.sentiment_label, p.sentiment_confidence = r
+        self._aspects(posts, aspects)
+        self.scored += len(texts)
+
+    @staticmethod
+    def _aspects(posts: list[Post], aspects: list[list[dict]]) -> None:
+        for p, found in zip(posts, aspects):
+            p.aspects = [AspectMention(**a) for a in found]
+            p.negative_aspects = negative(found)
 
     def close(self) -> None:
         if not self.seen:

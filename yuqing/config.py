@@ -8,16 +8,34 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Iterable
+from typing import Annotated, Iterable
 
 import opencc
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 _T2S = opencc.OpenCC("t2s")  # topics are written in simplified; posts from 台湾/香港 often are not
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _one_aspect_per_term(v: dict[str, list[str]]) -> dict[str, list[str]]:
+    seen: dict[str, str] = {}
+    for aspect, terms in v.items():
+        if not terms:
+            raise ValueError(f"aspect {aspect!r} has no terms; list the words that name it, e.g. {aspect}: [词一, 词二]")
+        for t in terms:
+            if seen.get(t.lower(), aspect) != aspect:
+                raise ValueError(f"term {t!r} is under both {seen[t.lower()]!r} and {aspect!r}; keep it under one")
+            seen[t.lower()] = aspect
+    return v
+
+
+_Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+# aspect -> the words that name it (nlp/aspects.py), added to the shipped nlp/data/aspects.tsv:
+# `{售后: [退货难, 不给退]}`; a new aspect name is a new aspect.
+AspectTerms = Annotated[dict[_Name, list[_Name]], AfterValidator(_one_aspect_per_term)]
 
 
 class LocalNode(Strict):
@@ -66,6 +84,9 @@ class Topic(Strict):
     exclude: list[str] = []
     brands: list[str] = []
     recipients: list[str] = []
+    # Aspect words for this topic's posts only (a product's parts, its model names), over the
+    # shipped dictionary and nlp.aspect_terms.
+    aspects: AspectTerms = {}
 
     def matches(self, text: str) -> bool:
         return bool(match_topics([self], text))

@@ -69,6 +69,23 @@ def parse_time(value: Any, tz: ZoneInfo = SHANGHAI) -> datetime:
     return dt.astimezone(timezone.utc)
 
 
+class AspectMention(BaseModel):
+    """One aspect a post speaks of (nlp/aspects.py): the aspect, the clause that names it and the
+    sentiment model's reading of that clause (absent when no model was loaded)."""
+
+    model_config = ConfigDict(extra="ignore")
+    aspect: str = Field(min_length=1, max_length=64)
+    sentiment: Label | None = None
+    score: float | None = Field(None, ge=-1, le=1)
+    text: str = Field("", max_length=512)
+
+
+# Nested, so "negative about 售后" means the same entry holds both (an object array would match a
+# post negative about 质量 and neutral about 售后).
+_ASPECT_ES = es("nested", properties={"aspect": {"type": "keyword"}, "sentiment": {"type": "keyword"},
+                                      "score": {"type": "float"}, "text": {"type": "keyword", "index": False}})
+
+
 class Post(BaseModel):
     model_config = ConfigDict(extra="ignore", validate_assignment=False)
 
@@ -105,6 +122,13 @@ class Post(BaseModel):
     sentiment: float | None = Field(None, ge=-1, le=1, json_schema_extra=es("float"))
     sentiment_label: Label | None = Field(None, json_schema_extra=es("keyword"))
     sentiment_confidence: float | None = Field(None, ge=0, le=1, json_schema_extra=es("float"))
+    # Aspects (质量, 物流, 售后 ...) with their clause's sentiment; `negative_aspects` repeats the
+    # aspects spoken of negatively as a flat keyword list, which Kibana Lens and plain terms
+    # aggregations can read (they cannot reach inside nested objects).
+    aspects: list[AspectMention] = Field(default_factory=list, json_schema_extra=_ASPECT_ES)
+    negative_aspects: list[str] = Field(default_factory=list, json_schema_extra=es("keyword"))
+    # DUTIR emotion classes expressed (乐 好 怒 哀 惧 恶 惊), most frequent first (nlp/emotions.py).
+    emotions: list[str] = Field(default_factory=list, json_schema_extra=es("keyword"))
     simhash: str | None = Field(None, json_schema_extra=es("keyword"))
     dup_of: str | None = Field(None, json_schema_extra=es("keyword"))
     # Band keys of `simhash` (nlp/simhash.py): searched, never aggregated or shown.
@@ -133,7 +157,7 @@ class Post(BaseModel):
             return None
         return parse_time(v)
 
-    @field_validator("topics", "tags", "tokens", "keywords", mode="before")
+    @field_validator("topics", "tags", "tokens", "keywords", "negative_aspects", "emotions", mode="before")
     @classmethod
     def _list(cls, v: Any) -> Any:
         if v is None:

@@ -22,8 +22,9 @@ class PostQueries:
         self.store = store
 
     def filters(self, topic: str | None, start: datetime | None, end: datetime | None,
-                 negative_only: bool = False, dedup: bool = True) -> list[dict]:
-        f: list[dict] = []
+                 negative_only: bool = False, dedup: bool = True, match: dict[str, str] | None = None) -> list[dict]:
+        """`match`: exact values of keyword fields, e.g. {"negative_aspects": "售后"} or {"emotions": "怒"}."""
+        f: list[dict] = [{"term": {k: v}} for k, v in (match or {}).items()]
         if topic:
             f.append({"term": {"topics": topic}})
         if start or end:
@@ -57,25 +58,26 @@ class PostQueries:
                 if datetime.fromtimestamp(b["key"] / 1000, tz=timezone.utc) < end]
 
     def window_counts(self, topic: str | None, windows: list[tuple[datetime, datetime]],
-                      negative_only: bool = False, dedup: bool = True) -> list[int]:
+                      negative_only: bool = False, dedup: bool = True, match: dict[str, str] | None = None) -> list[int]:
         """Post counts for arbitrary windows in one round trip (a seasonal baseline needs the same
         hour on past days, which no fixed histogram gives)."""
         if not windows:
             return []
         named = {str(i): {"range": {"published_at": {"gte": _iso(s), "lt": _iso(e)}}} for i, (s, e) in enumerate(windows)}
-        r = self._search(size=0, query=self.query(self.filters(topic, None, None, negative_only), dedup),
+        r = self._search(size=0, query=self.query(self.filters(topic, None, None, negative_only, match=match), dedup),
                          aggs={"w": {"filters": {"filters": named}}})
         b = r.get("aggregations", {}).get("w", {}).get("buckets", {})
         return [int(b.get(str(i), {}).get("doc_count", 0)) for i in range(len(windows))]
 
     def window_sums(self, topic: str | None, windows: list[tuple[datetime, datetime]], fields: list[str],
-                    negative_only: bool = False, dedup: bool = True) -> list[dict[str, float]]:
+                    negative_only: bool = False, dedup: bool = True,
+                    match: dict[str, str] | None = None) -> list[dict[str, float]]:
         """Per window: the post count and the sum of each numeric field (engagement, followers),
         for measures weighted by reach."""
         if not windows:
             return []
         named = {str(i): {"range": {"published_at": {"gte": _iso(s), "lt": _iso(e)}}} for i, (s, e) in enumerate(windows)}
-        r = self._search(size=0, query=self.query(self.filters(topic, None, None, negative_only), dedup),
+        r = self._search(size=0, query=self.query(self.filters(topic, None, None, negative_only, match=match), dedup),
                          aggs={"w": {"filters": {"filters": named}, "aggs": {f: {"sum": {"field": f}} for f in fields}}})
         b = r.get("aggregations", {}).get("w", {}).get("buckets", {})
         out = []
@@ -152,3 +154,13 @@ class PostQueries:
             if keys:
                 return keys
         return []
+
+    def negative_aspects(self, topic: str | None, start: datetime, end: datetime, n: int = 5,
+                         dedup: bool = True) -> tuple[int, list[tuple[str, int]]]:
+        """Posts negative about at least one aspect, and the aspects they are most often negative
+        about with their post counts (nlp/aspects.py; a post counts once per aspect)."""
+        f = self.filters(topic, start, end) + [{"exists": {"field": "negative_aspects"}}]
+        r = self._search(size=0, track_total_hits=True, query=self.query(f, dedup),
+                         aggs={"a": {"terms": {"field": "negative_aspects", "size": n}}})
+        total = int(r.get("hits", {}).get("total", {}).get("value", 0))
+        return total, [(b["key"], int(b["doc_count"])) for b in r.get("aggregations", {}).get("a", {}).get("buckets", [])]

@@ -23,6 +23,7 @@ class Context:
     kibana_url: str | None = None
     kibana_data_view: str | None = None
     top_posts: int = 5
+    top_aspects: int = 3  # aspects named in "主要负面方面" (0: none)
 
 
 def context_from(cfg) -> Context:
@@ -73,9 +74,23 @@ class Rule:
                   top_posts=[to_alert_post(d) for d in posts[: self.ctx.top_posts]], top_keywords=keywords,
                   kibana_url=text.kibana_url(self.ctx.kibana_url, self.ctx.kibana_data_view, topic, start, end,
                                              self.negative_only))
+        a.negative_aspects = self.aspect_shares(store, topic, start, end)
         a.title = text.title(a)
-        a.summary = text.summary(a, self.ctx.tz, self.unit)
+        a.summary = text.summary(a, self.ctx.tz, self.unit + text.measure_zh(self.match())) + \
+            text.aspects_zh(a.negative_aspects)
         return a
+
+    def aspect_shares(self, store, topic: str, start: datetime, end: datetime) -> dict[str, float]:
+        """What the window's complaints are about: per aspect, the share of posts negative about
+        some aspect that are negative about this one."""
+        if not self.ctx.top_aspects:
+            return {}
+        total, top = store.posts.negative_aspects(topic, start, end, n=self.ctx.top_aspects, dedup=self.ctx.dedup)
+        return {k: round(n / total, 4) for k, n in top} if total else {}
+
+    def match(self) -> dict[str, str]:
+        """Extra post filter of the rule's measure (aspect, emotion), when its config has one."""
+        return self.p.match() if hasattr(self.p, "match") else {}
 
 
 def align(now: datetime, step: timedelta = timedelta(seconds=1)) -> datetime:

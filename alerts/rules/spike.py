@@ -75,11 +75,12 @@ class NegativeSpike(Rule):
         """(posts, values) per span; a value is the count or the weighted count."""
         if self.p.measure == "weighted":
             sums = store.posts.window_sums(topic, spans, ["likes", "comments", "reposts", "author_followers"],
-                                     negative_only=self.negative_only, dedup=self.ctx.dedup)
+                                     negative_only=self.negative_only, dedup=self.ctx.dedup, match=self.match())
             return [w["count"] for w in sums], [
                 w["count"] + (w["likes"] + w["comments"] + w["reposts"]) / self.p.engagement_unit
                 + w["author_followers"] / self.p.followers_unit for w in sums]
-        counts = store.posts.window_counts(topic, spans, negative_only=self.negative_only, dedup=self.ctx.dedup)
+        counts = store.posts.window_counts(topic, spans, negative_only=self.negative_only, dedup=self.ctx.dedup,
+                                           match=self.match())
         return counts, [float(c) for c in counts]
 
     def measure(self, store, topic: str, now: datetime) -> list[Measure]:

@@ -231,10 +231,30 @@ def config_warnings(cfg: Config) -> list[str]:
                        f"product {p.id} is never crawled; "
                        + (f"did you mean {close[0]!r}?" if close else
                           f"add the topic or use one of: {', '.join(topics) or '(none configured)'}"))
+    out += _aspect_warnings(cfg)
     if cfg.privacy.pseudonymise and cfg.privacy.local_key:
         out.append("privacy.local_key: true is for the demo and tests: posts are pseudonymised with a key file "
                    "generated under $YUQING_HOME; in production set YUQING_PSEUDO_KEY and remove this key")
     return out
+
+
+def _aspect_warnings(cfg: Config) -> list[str]:
+    """An alert measuring an aspect no dictionary names would never count anything."""
+    from nlp.aspects import read_terms
+
+    known = set(read_terms().values()) | set(cfg.nlp.aspect_terms) | {a for t in cfg.topics for a in t.aspects}
+    out = []
+    rules = [("alerts.rules", cfg.alerts.rules)] + [(f"alerts.topics.{t}", cfg.alerts.rules_for(t))
+                                                   for t in cfg.alerts.topics]
+    for where, r in rules:
+        for name in ("negative_spike", "volume_spike", "negative_ratio"):
+            aspect = getattr(r, name).aspect
+            if aspect and aspect not in known:
+                close = difflib.get_close_matches(aspect, sorted(known), n=1)
+                out.append(f"{where}.{name}.aspect: {aspect!r} is not an aspect of nlp/data/aspects.tsv, "
+                           "nlp.aspect_terms or topics[].aspects, so it never counts a post; "
+                           + (f"did you mean {close[0]!r}?" if close else f"use one of: {', '.join(sorted(known))}"))
+    return sorted(set(out))
 
 
 SECRET_KEYS = re.compile(r"(password|passwd|pwd|secret|token|api_key|apikey|cookies?|pseudo_key|authorization"

@@ -107,12 +107,30 @@ def eval_cmd(cfg, as_json: bool, no_snownlp: bool, quantize: str | None, runtime
         print_report(report, Console())
 
 
+@model.command("eval-aspects")
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+@config_option
+def eval_aspects_cmd(cfg, as_json: bool) -> None:
+    """Aspect precision and recall (Wilson 95 % intervals) on the author-written nlp/data/eval_aspects.tsv."""
+    from nlp.analyse import Analyser
+    from nlp.aspect_eval import evaluate_aspects, format_report
+    from nlp.sentiment import ModelError, Scorer
+
+    try:
+        scorer = Scorer.load(cfg)
+    except ModelError as e:
+        _err(f"error: {e}")
+        sys.exit(1)
+    report = evaluate_aspects(Analyser.from_config(cfg), scorer)
+    click.echo(json.dumps(report, ensure_ascii=False, indent=1) if as_json else "\n".join(format_report(report)))
+
+
 @click.command("score")
 @click.option("--batch", "batch_size", default=256, show_default=True, help="lines scored together")
 @config_option
 def score(cfg, batch_size: int) -> None:
     """Score JSON lines from stdin: each object with a "text" comes back on stdout with sentiment,
-    sentiment_label, sentiment_confidence, tokens and keywords; a bad line becomes
+    sentiment_label, sentiment_confidence, tokens, keywords, emotions and aspects; a bad line becomes
     {"line": n, "error": ...} and the rest goes on. Exit 1 if any line was an error."""
     from nlp.analyse import Analyser
     from nlp.score_stream import score_lines
