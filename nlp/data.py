@@ -7,8 +7,8 @@ that order are train, the next 10 % validation (early stopping and the neutral b
 10 % test (held out, reported only). Before the cut, copies are removed (`dedupe`): texts equal
 once normalised (`nlp/text.py` `Cleaned.core`: punctuation, spaces, emoticons and case dropped)
 with opposite labels are all dropped, like the texts in both files; of any other normalised copy
-or near-duplicate only the first in the seeded order stays, so no validation or test text has a
-copy in train. The cut points stay those of the order before removal, so each split is a subset
+or near-duplicate (also through a chain of them) only the first in the seeded order stays, so no
+validation or test text has a copy in train. The cut points stay those of the order before removal, so each split is a subset
 of what it was before deduplication and old and new figures are measured on the same texts.
 """
 from __future__ import annotations
@@ -86,7 +86,9 @@ class ShingleIndex:
 
 def dedupe(items: list[tuple[str, int]]) -> tuple[list[int], int, int]:
     """Positions in `items` (already in their seeded order) that survive: normalised copies with
-    both labels all go; of every other normalised copy or near-duplicate, the first stays.
+    both labels all go; of every other normalised copy or near-duplicate, the first stays. A text
+    is checked against every earlier one, dropped or not, so chains of copies (A ~ B ~ C) keep
+    only A, and no held-out text is close to any text of the train part before removal either.
     Returns (kept positions, copies dropped, texts dropped for conflicting labels)."""
     cores = [normalise(t) for t, _ in items]
     labels: dict[str, set[int]] = defaultdict(set)
@@ -94,16 +96,16 @@ def dedupe(items: list[tuple[str, int]]) -> tuple[list[int], int, int]:
         labels[core].add(y)
     index, seen, kept, copies, conflicts = ShingleIndex(), set(), [], 0, 0
     for i, core in enumerate(cores):
+        sh = shingles(core)
         if len(labels[core]) > 1:
             conflicts += 1
-            continue
-        sh = shingles(core)
-        if core in seen or index.find(sh) is not None:
+        elif core in seen or index.find(sh) is not None:
             copies += 1
-            continue
-        seen.add(core)
-        index.add(sh)
-        kept.append(i)
+        else:
+            kept.append(i)
+        if core not in seen:  # dropped texts stay indexed: a copy of a copy is a copy too
+            seen.add(core)
+            index.add(sh)
     return kept, copies, conflicts
 
 
