@@ -8,8 +8,10 @@ that order are train, the next 10 % validation (early stopping and the neutral b
 once normalised (`nlp/text.py` `Cleaned.core`: punctuation, spaces, emoticons and case dropped)
 with opposite labels are all dropped, like the texts in both files; of any other normalised copy
 or near-duplicate (also through a chain of them) only the first in the seeded order stays, so no
-validation or test text has a copy in train. The cut points stay those of the order before removal, so each split is a subset
-of what it was before deduplication and old and new figures are measured on the same texts.
+validation or test text has a copy in train. The cut points stay those of the order before
+removal, so each split is a subset of what it was before deduplication: old and new figures are
+measured on the same texts, and a model trained on the old train part has seen no copy of a new
+validation or test text either (tests/test_sentiment_split.py checks both).
 """
 from __future__ import annotations
 
