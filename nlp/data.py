@@ -28,7 +28,9 @@ LABELS = ("negative", "neutral", "positive")
 # Near-duplicates: two texts are one if at least half of the shorter one's 12-character shingles
 # (of the normalised text) occur in the other. Twelve Chinese characters are a clause: sharing
 # half of them means one review was copied into or edited from the other, not that both praise
-# fast delivery. A normalised text shorter than that is its own single shingle.
+# fast delivery. A normalised text shorter than that is its own single shingle. Not the posts'
+# simhash (nlp/simhash.py): a whole-text hash cannot see a short review pasted into a long one,
+# which containment of shingles does; the normalisation is the one the simhash reads.
 SHINGLE = 12
 NEAR = 0.5
 
@@ -65,12 +67,9 @@ def shingles(core: str, k: int = SHINGLE) -> set[str]:
     return {core[i:i + k] for i in range(len(core) - k + 1)} if len(core) > k else {core}
 
 
-def near(a: set[str], b: set[str], share: float = NEAR) -> bool:
-    return len(a & b) >= share * min(len(a), len(b))
-
-
 class ShingleIndex:
-    """Texts indexed by their shingles: `find` names an indexed text that `near` links to."""
+    """Texts indexed by their shingles: `find` names an indexed text that shares at least NEAR of
+    the shorter one's shingles (counted through the postings, no set intersections)."""
 
     def __init__(self) -> None:
         self.posting: dict[str, list[int]] = defaultdict(list)
