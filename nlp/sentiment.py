@@ -97,7 +97,9 @@ class Scorer:
         self.temperature = float(meta.get("temperature", 1.0))
 
     @classmethod
-    def load(cls, cfg, quantize: str | None = None, runtime: str | None = None) -> "Scorer":
+    def load(cls, cfg, quantize: str | None = None, runtime: str | None = None,
+             manifest: Path | None = None) -> "Scorer":
+        """The configured model; `manifest` picks another than nlp/data/sentiment.json (the teacher)."""
         convert.env_offline()
         nlp = cfg.nlp
         device = nlp.device
@@ -112,7 +114,7 @@ class Scorer:
         if runtime == "onnx" and (device != "cpu" or quantize != "int8"):
             raise ModelError("nlp.runtime: onnx runs the int8 model on CPU only; use runtime: torch for "
                              f"device {device!r} / quantize {quantize!r}")
-        d = ensure_model(cfg)
+        d = ensure_model(cfg, manifest) if manifest else ensure_model(cfg)
         if runtime == "auto":  # the fastest that exists: no ONNX file (export failed, no onnxruntime) -> torch
             runtime = "onnx" if device == "cpu" and quantize == "int8" and (d / ortmodel.INT8).is_file() else "torch"
         return cls.from_dir(d, device=device, batch_size=nlp.batch_size, quantize=quantize,

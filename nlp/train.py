@@ -156,7 +156,8 @@ def train(out_dir: Path = modelfiles.DATA, top: int = 6, max_length: int = 96, e
     start = nl - top
     tok = tokens.load_tokenizer(tok_json, max_length)
     _log(echo, f"train {len(train_set)} / val {len(val_set)} / test {len(split.test)} texts; "
-               f"{split.dropped_conflicts} texts in both files dropped; layers {start}..{nl - 1} trained")
+               f"{split.dropped_conflicts} texts in both files, {split.dropped_copies} copies and "
+               f"{split.dropped_copy_conflicts} conflicting copies dropped; layers {start}..{nl - 1} trained")
     model.eval()
     ftr = frozen_features(model, tokens.encode(tok, [t for t, _ in train_set]), start, echo=echo)
     fval = frozen_features(model, tokens.encode(tok, [t for t, _ in val_set]), start, echo=echo)
@@ -224,7 +225,7 @@ def train(out_dir: Path = modelfiles.DATA, top: int = 6, max_length: int = 96, e
     return save(out_dir, best_state, name=name, meta={
         "layers": nl, "top_layers": list(range(start, nl)), "max_length": max_length, "prefix": tokens.PREFIX,
         "temperature": temp, "neutral_band": band, "labels": ["negative", "positive"],
-        "train": {"seed": seed, "split": "nlp/data.py review_split (80/10/10)", "epochs": epochs,
+        "train": {"seed": seed, "split": "nlp/data.py review_split (80/10/10, copies removed)", "epochs": epochs,
                   "batch": batch, "lr": lr, "head_lr": head_lr, "minutes_budget": minutes, "stopped": stopped,
                   "train_texts": len(train_set), "val_texts": len(val_set), "seconds": round(time.time() - t0),
                   **distil, **best},

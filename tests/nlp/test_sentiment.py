@@ -318,3 +318,36 @@ def test_cli_train_refuses_impossible_layer_counts(tmp_path):
     assert r.exit_code == 2, r.output
     assert "need 1 <= --top (5) <= --layers (3) <= 12" in r.output
     assert not (tmp_path / "out").exists()  # nothing trained, nothing written
+
+
+def test_cli_eval_prints_intervals_and_the_paired_comparison(scorer, nlp_cfg, tmp_path):
+    """Every accuracy with its Wilson interval; student and teacher compared on the same texts."""
+    import io
+
+    from rich.console import Console
+
+    from nlp import data
+    from nlp.cli import model
+    from nlp.evaluate import print_report
+
+    cfg_path = tmp_path / "config.yaml"
+    cfg_path.write_text(yaml.safe_dump({"home": str(nlp_cfg.home_dir)}))
+    r = CliRunner().invoke(model, ["eval", "--no-snownlp", "--json", "--config", str(cfg_path)])
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)
+    split = data.review_split()
+    assert report["split"]["test"] == len(split.test) and report["split"]["dropped_copies"] == split.dropped_copies
+    for name in ("yuqing", "yuqing_teacher"):
+        posts = report[name]["posts_3class"]
+        lo, hi = posts["accuracy_ci95"]
+        assert posts["n"] == len(data.eval_posts()) and lo < posts["accuracy"] < hi
+        assert hi - lo > 0.1  # 119 texts cannot pin an accuracy down to a few points
+    p = report["paired"]["posts_3class"]
+    student, teacher = report["yuqing"]["posts_3class"], report["yuqing_teacher"]["posts_3class"]
+    assert p["a_only"] - p["b_only"] == student["correct"] - teacher["correct"]
+    out = io.StringIO()
+    print_report(report, Console(file=out, width=200))  # what `model eval` prints without --json
+    assert "Wilson 95 % interval" in out.getvalue() and "student − teacher on posts_3class" in out.getvalue()
+    lo, hi = student["accuracy_ci95"]
+    assert f"{student['accuracy']:.2%} [{lo:.1%}–{hi:.1%}]" in out.getvalue()
+    assert "author-written" in out.getvalue()

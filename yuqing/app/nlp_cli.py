@@ -85,22 +85,29 @@ def train_cmd(cfg, stage: str, layers: int | None, top: int | None, epochs: int 
 @model.command("eval")
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
 @click.option("--no-snownlp", is_flag=True, help="skip the SnowNLP rows")
+@click.option("--no-teacher", is_flag=True, help="skip the teacher's row and the student/teacher comparison")
 @click.option("--quantize", type=click.Choice(["auto", "none", "int8"]), default=None, help="override nlp.quantize")
 @click.option("--runtime", type=click.Choice(["auto", "torch", "onnx"]), default=None, help="override nlp.runtime")
 @config_option
-def eval_cmd(cfg, as_json: bool, no_snownlp: bool, quantize: str | None, runtime: str | None) -> None:
-    """Accuracy and macro-F1 on the held-out reviews and the hand-labelled posts, next to SnowNLP."""
+def eval_cmd(cfg, as_json: bool, no_snownlp: bool, no_teacher: bool, quantize: str | None,
+             runtime: str | None) -> None:
+    """Accuracy (with Wilson 95 % intervals) and macro-F1 on the held-out reviews and the
+    author-written posts, for the shipped student and its teacher (compared text by text), next
+    to SnowNLP."""
     from rich.console import Console
 
+    from nlp import modelfiles
     from nlp.evaluate import evaluate, print_report
     from nlp.sentiment import ModelError, Scorer
 
     try:
         scorer = Scorer.load(cfg, quantize=quantize, runtime=runtime)
+        teacher = None if no_teacher else Scorer.load(cfg, quantize=quantize, runtime=runtime,
+                                                       manifest=modelfiles.TEACHER)
     except ModelError as e:
         _err(f"error: {e}")
         sys.exit(1)
-    report = evaluate(scorer, snow=not no_snownlp, echo=_err)
+    report = evaluate(scorer, snow=not no_snownlp, teacher=teacher, echo=_err)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=1))
     else:
