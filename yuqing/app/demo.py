@@ -165,13 +165,20 @@ def _watch_count(store, label: str, work):
     return result.get("value")
 
 
-def crawl(dcfg, replay: str | None, store, steps: Steps) -> None:
+def crawl(dcfg, replay: str | None, store, steps: Steps, now: datetime) -> None:
     """Crawl every configured demo source from the replay site; a browser platform without a
     browser on this machine is named as not available, and the rest is crawled."""
     from crawlers.browser import not_available
+    from crawlers.checkpoints import checkpoint_path
+    from crawlers.pending import pending_path
     from crawlers.run import configured
     from yuqing.app.crawl_child import run_child
 
+    # The replay site's post times are relative to its clock, so a re-run must fetch every post again
+    # (updating each stored one in place) rather than stop at the last run's checkpoint: otherwise the
+    # older posts keep the last run's times and the picture, and so the alerts, would shift a little.
+    for f in (checkpoint_path(dcfg), pending_path(dcfg)):
+        f.unlink(missing_ok=True)
     spiders = configured(dcfg)
     for name, why in not_available(dcfg, spiders).items():
         steps.unavailable(f"crawl {name}", why)
@@ -180,7 +187,7 @@ def crawl(dcfg, replay: str | None, store, steps: Steps) -> None:
         steps.fail("crawl", "no source is configured in `sources:` (see config.yaml)")
         return
     rc, rows = _watch_count(store, f"crawling {', '.join(spiders)} from the replay site",
-                            lambda: run_child(dcfg.path, spiders, replay=replay, zero_delay=True, timeout=600,
+                            lambda: run_child(dcfg.path, spiders, replay=replay, zero_delay=True, timeout=600, now=now.isoformat(),
                                               log_level="ERROR"))
     for r in rows:
         fails = ", ".join(f"{k} {v}" for k, v in r.get("failures", {}).items())
@@ -191,10 +198,10 @@ def crawl(dcfg, replay: str | None, store, steps: Steps) -> None:
         steps.fail("crawl", f"the crawl child exited {rc} without a summary")
 
 
-def evaluate_and_deliver(dcfg, store, steps: Steps) -> list:
+def evaluate_and_deliver(dcfg, store, steps: Steps, now: datetime) -> list:
     engine = wiring.engine(dcfg, store)
     store.refresh()
-    raised = engine.run_once(datetime.now(timezone.utc))
+    raised = engine.run_once(now)
     steps.ok("alerts", f"{len(raised)} alerts raised this run" if raised else "no alert raised this run")
     # The outbox retries with back-off; give the local receivers a few passes to answer.
     sent = failed = 0
@@ -211,18 +218,18 @@ def evaluate_and_deliver(dcfg, store, steps: Steps) -> list:
     return raised
 
 
-def report(dcfg, store, steps: Steps) -> Path | None:
+def report(dcfg, store, steps: Steps, now: datetime) -> Path | None:
     from dashboards.report import build_report, render_html  # matplotlib: not for --help
 
     out = demo_dir(dcfg) / "report.html"
-    data = build_report(store, dcfg.topic_names(), datetime.now(timezone.utc), days=1, tz=dcfg.timezone)
+    data = build_report(store, dcfg.topic_names(), now, days=1, tz=dcfg.timezone)
     out.write_text(render_html(data), encoding="utf-8")
     steps.ok("report", f"file://{out}")
     return out
 
 
 def run_demo(cfg) -> Steps:
-    from crawlers.replay.server import serve_in_thread
+    from crawlers.replay.server import ReplaySite, serve_in_thread
     from yuqing.app.demo_receivers import MaildirReceiver, WebhookReceiver
     from yuqing.app.demo_summary import print_summary
     from yuqing.store import Store
@@ -239,15 +246,19 @@ def run_demo(cfg) -> Steps:
     steps.ok("receivers", f"webhook {hook.url}, SMTP 127.0.0.1:{mail.port} → Maildir {mail.dir}")
     server = None
     try:
-        server, replay = serve_in_thread(0)
+        # One clock for the whole demo: the replay site's post times, the crawl, the alert check and
+        # the report all read this minute, so a second run sees exactly the same picture (posts are
+        # upserted with times relative to it) and announces nothing new, however long a crawl takes.
+        now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+        server, replay = serve_in_thread(0, ReplaySite(now=now))
         steps.ok("replay site", replay)
         dcfg = demo_config(cfg, replay, hook.url, mail.port)
         store = Store(dcfg.elasticsearch)
         ensure_model(dcfg, steps)
         # One step's failure is reported and the rest still run, as in the daemon.
-        steps.guard("crawl", crawl, dcfg, replay, store, steps)
-        steps.guard("alerts", evaluate_and_deliver, dcfg, store, steps)
-        steps.guard("report", report, dcfg, store, steps)
+        steps.guard("crawl", crawl, dcfg, replay, store, steps, now)
+        steps.guard("alerts", evaluate_and_deliver, dcfg, store, steps, now)
+        steps.guard("report", report, dcfg, store, steps, now)
         steps.guard("summary", print_summary, dcfg, store, hook, mail, time.monotonic() - t0)
     finally:
         if server is not None:
