@@ -9,26 +9,14 @@ figure carries a Wilson 95 % interval and the README says what it is measured on
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from nlp.analyse import Analyser, score
 from nlp.aspects import negative
+from nlp.stats import wilson
 
 GOLD = Path(__file__).resolve().parent / "data" / "eval_aspects.tsv"
 LABELS = ("negative", "neutral", "positive")
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval for k successes in n (95 % by default): unlike the normal
-    approximation it stays inside [0, 1] and is honest at small n. Written out because the
-    project ships no statistics library (it is six lines of textbook formula)."""
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def read_gold(path: Path = GOLD) -> list[tuple[str, dict[str, str]]]:

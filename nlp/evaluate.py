@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from nlp import data
+from nlp.stats import wilson
 from nlp.train import neutral_band
 
 
@@ -36,19 +37,6 @@ def macro_f1(gold: list[str], pred: list[str], labels: tuple[str, ...]) -> float
     return float(np.mean(f1s))
 
 
-Z95 = 1.959964
-
-
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson's score interval for a proportion k/n (95 % by default): the true rates that a
-    two-sided test at 5 % would not reject given k of n. Unlike k/n ± z·se it stays inside [0, 1]
-    and keeps its coverage near 0 and 1 and for small n."""
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def paired(a_ok: list[bool], b_ok: list[bool]) -> dict:

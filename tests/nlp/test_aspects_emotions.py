@@ -159,7 +159,7 @@ def test_yuqing_score_writes_aspects_and_emotions(analyser, scorer):
 
 
 def test_wilson_interval_matches_the_textbook_values():
-    from nlp.aspect_eval import wilson
+    from nlp.stats import wilson
 
     # the other closed form, (2np + z² ± z·sqrt(z² + 4np(1-p))) / (2(n + z²)), worked out separately
     lo, hi = wilson(54, 56)

@@ -76,7 +76,8 @@ def test_copies_with_both_labels_are_dropped_and_the_first_copy_stays():
 
 
 def test_wilson_interval_and_paired_comparison_match_known_values():
-    from nlp.evaluate import paired, wilson
+    from nlp.evaluate import paired
+    from nlp.stats import wilson
 
     lo, hi = wilson(92, 119)  # worked by hand from Wilson's formula (centre 0.7646, half-width 0.0746)
     assert (round(lo, 4), round(hi, 4)) == (0.6900, 0.8391)
