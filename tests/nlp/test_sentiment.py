@@ -327,7 +327,7 @@ def test_cli_eval_prints_intervals_and_the_paired_comparison(scorer, nlp_cfg, tm
     from rich.console import Console
 
     from nlp import data
-    from nlp.cli import model
+    from yuqing.app.nlp_cli import model
     from nlp.evaluate import print_report
 
     cfg_path = tmp_path / "config.yaml"
