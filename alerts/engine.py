@@ -20,8 +20,8 @@ from alerts.alert import Alert
 from alerts.noise import decide, merge
 from alerts.outbox import Outbox
 from alerts.rules import RULES, build_rules
-from alerts.rules.base import align, context_from
-from alerts.rules.source_down import SourceDown
+from alerts.rules.base import View, align, context_from, measure
+from alerts.rules.source_down import CrawlHistory, SourceDown
 from alerts.state import REQUEUE_WINDOW, EsState, rule_key
 from yuqing.store import StoreError, StoreUnavailable
 
@@ -42,20 +42,26 @@ class Engine:
         now = align(now or datetime.now(timezone.utc))
         return self._run(now, topics, rules)
 
-    def _run(self, now: datetime, topics: list[str] | None, only: list[str] | None) -> list[Alert]:
+    def _run(self, now: datetime, topics: list[str] | None, only: list[str] | None,
+             counts=None, sources=None) -> list[Alert]:
+        """`counts(now, needs) -> topic -> View`: how the rules' windows are measured (default:
+        all topics at once in one multi-search; `alerts backtest` passes its histograms)."""
         if self.outbox is not None and self.record:
             self._requeue(now)
-        sources = not topics and (not only or SourceDown.name in only)  # `--topic X` asks about X only
+        per_source = not topics and (not only or SourceDown.name in only)  # `--topic X` asks about X only
         topics = topics or self.cfg.topic_names()
-        states = self.state.rules([rule_key(t, r) for t in topics for r in RULES])
+        silenced = {d["topic"] for d in self.state.silences(now)}
+        # A silenced topic is not measured; its state is untouched: a spike still running when the
+        # silence ends is reported then.
+        rules = {t: build_rules(self.cfg, t, only) for t in topics if t not in silenced}
+        states = self.state.rules([rule_key(t, r) for t in rules for r in RULES])
+        views = self._measure(now, rules, counts)
         raised: list[Alert] = []
-        for topic in topics:
-            if self.state.silenced_until(topic, now):
-                continue  # state untouched: a spike still running when the silence ends is reported then
+        for topic, topic_rules in rules.items():
             notes = []
-            for rule in build_rules(self.cfg, topic, only):
+            for rule in topic_rules:
                 try:
-                    fired = rule.evaluate(self.store, topic, now)
+                    fired = rule.check(self.store, topic, now, views(topic))
                 except StoreUnavailable:
                     raise
                 except StoreError as e:  # one rule's bad query must not silence the others
@@ -72,18 +78,39 @@ class Engine:
                 if note is not None:
                     notes.append(note)
             raised += self._tell(merge(notes), now)
-        if sources:
-            raised += self._tell(self._sources(now), now)
+        if per_source:
+            raised += self._tell(self._sources(now, sources), now)
         return raised
 
-    def _sources(self, now: datetime) -> list[Alert]:
+    def _measure(self, now: datetime, rules: dict[str, list], counts=None):
+        """Every topic's and rule's windows at once (a constant number of requests per cycle)."""
+        needs = {t: [n for r in rs for n in r.needs(now)] for t, rs in rules.items()}
+        try:
+            return (counts or self.measure)(now, needs)
+        except StoreUnavailable:
+            raise
+        except StoreError as e:
+            err = e  # every rule reads it (and logs it) below
+
+            def failed(*_):
+                raise err
+            return lambda topic: View(failed, topic)
+
+    def measure(self, now: datetime, needs: dict[str, list]):
+        return measure(self.store, needs)
+
+    def source_history(self, t0: datetime, t1: datetime) -> CrawlHistory:
+        """The crawl runs a backtest over [t0, t1] reads (`_run(..., sources=)`)."""
+        return CrawlHistory(self.store, t1)
+
+    def _sources(self, now: datetime, history: CrawlHistory | None = None) -> list[Alert]:
         """`source_down` for every crawl source at once (per source, not per topic)."""
         p = self.cfg.alerts.rules.source_down
         if not p.enabled:
             return []
         rule = SourceDown(p, context_from(self.cfg))
         try:
-            verdicts = rule.evaluate_sources(self.store, now)
+            verdicts = rule.evaluate_sources(self.store, now, history)
         except StoreUnavailable:
             raise
         except StoreError as e:

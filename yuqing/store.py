@@ -330,6 +330,17 @@ class Store:
             except NotFoundError:
                 return {"hits": {"total": {"value": 0}, "hits": []}, "aggregations": {}}
 
+    def msearch(self, index: str, bodies: list[dict]) -> list[dict | StoreError]:
+        """Many searches of `index` in one request (alerts/engine.py measures every topic at
+        once). Each answer is a response, or the StoreError of a search the node refused."""
+        if not bodies:
+            return []
+        head = {"index": index, "ignore_unavailable": True, "allow_no_indices": True}
+        with self._guard(f"a multi-search of {index}"):
+            r = self.es.msearch(searches=[x for b in bodies for x in (head, b)]).body
+        return [StoreError(f"Elasticsearch refused a search of {index}: {x['error'].get('reason', x['error'])}")
+                if "error" in x else x for x in r["responses"]]
+
     def find(self, index: str, query: dict, size: int = 100, sort: list | None = None, **kw) -> list[Doc]:
         """Documents matching `query`, each with its version, after a refresh (so just-written
         ones are seen)."""

@@ -1,17 +1,26 @@
-"""The rule contract: `evaluate(store, topic, now) -> list[Alert]`.
+"""The rule contract: `evaluate(store, topic, now) -> list[Alert]`, in two halves so the engine
+measures every topic of a cycle at once (issue 17):
 
-A rule is configured once (its section of `alerts.rules`, merged with the topic's overrides)
-and keeps nothing between calls: everything it compares against is read from the store at
-`now`, so a restart loses nothing and `alerts backtest` replays history with the same code.
+- `needs(now)`: the counts the rule reads, as (Series, start, end) windows;
+- `judge(counts, now) -> Finding | None`: a pure verdict on those counts (`counts` is a `View`
+  of one topic: `count(series, start, end)`, `row(...)` with summed fields);
+- `finish(store, topic, now, finding) -> Alert | None`: examples, keywords, link and text of a
+  rule that fired (only then is the store read again).
+
+The engine fills the counts of all topics with one multi-search (yuqing/post_batch.py
+`window_table`); `alerts backtest` fills them from histograms fetched once (`histograms`), and
+both call the same `judge`. A rule is configured once (its section of `alerts.rules`, merged
+with the topic's overrides) and keeps nothing between calls.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from alerts import text
 from alerts.alert import Alert, AlertPost
 from alerts.config import RuleBase
+from yuqing.post_batch import Series, window_table
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,46 @@ def to_alert_post(doc: dict, limit: int = 140) -> AlertPost:
                      sentiment=doc.get("sentiment"))
 
 
+Need = tuple[Series, datetime, datetime]
+
+
+class View:
+    """One topic's counts out of a `window_table` (live) or a topic's `Grid` (backtest)."""
+
+    def __init__(self, get, topic: str):
+        self._get, self.topic = get, topic
+
+    def row(self, series: Series, start: datetime, end: datetime) -> dict[str, float]:
+        return self._get(series, start, end)
+
+    def count(self, series: Series, start: datetime, end: datetime) -> int:
+        return int(self._get(series, start, end)["count"])
+
+
+def measure(store, needs: dict[str, list[Need]]):
+    """`topic -> View` over the needs of all topics, measured in one multi-search."""
+    asks: dict[Series, dict[str, set]] = {}
+    for topic, ns in needs.items():
+        for series, start, end in ns:
+            asks.setdefault(series, {}).setdefault(topic, set()).add((start, end))
+    table = window_table(store, asks)
+    return lambda topic: View(lambda s, a, b: table.get(s, topic, a, b), topic)
+
+
+@dataclass
+class Finding:
+    """A rule's verdict before the alert is dressed: the window, the figures, and what its
+    summary adds (`extra`, rule-specific)."""
+
+    start: datetime
+    end: datetime
+    value: float
+    threshold: float
+    baseline: float | None = None
+    severity: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
 class Rule:
     name = "rule"
     unit = "条负面帖子"  # how the value reads in a summary
@@ -50,8 +99,28 @@ class Rule:
         self.p = params
         self.ctx = ctx or Context()
 
-    def evaluate(self, store, topic: str, now: datetime) -> list[Alert]:
+    def series(self, negative_only: bool, match: dict[str, str] | None = None, **kw) -> Series:
+        return Series(negative_only=negative_only, match=tuple(sorted((match or {}).items())), dedup=self.ctx.dedup,
+                      **kw)
+
+    def needs(self, now: datetime) -> list[Need]:
         raise NotImplementedError
+
+    def judge(self, counts: View, now: datetime) -> Finding | None:
+        raise NotImplementedError
+
+    def finish(self, store, topic: str, now: datetime, f: Finding) -> Alert | None:
+        return self.alert(store, topic, now, f.start, f.end, value=f.value, threshold=f.threshold,
+                          baseline=f.baseline, severity=f.severity)
+
+    def check(self, store, topic: str, now: datetime, counts: View) -> list[Alert]:
+        f = self.judge(counts, now)
+        a = self.finish(store, topic, now, f) if f is not None else None
+        return [a] if a is not None else []
+
+    def evaluate(self, store, topic: str, now: datetime) -> list[Alert]:
+        """One topic on its own (the engine measures all topics at once instead)."""
+        return self.check(store, topic, now, measure(store, {topic: self.needs(now)})(topic))
 
     def window(self, now: datetime) -> tuple[datetime, datetime]:
         now = now.astimezone(timezone.utc)

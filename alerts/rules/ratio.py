@@ -8,29 +8,37 @@ from datetime import datetime
 
 from alerts import text
 from alerts.alert import Alert
-from alerts.rules.base import Rule
+from alerts.rules.base import Finding, Need, Rule, View
 
 
 class NegativeRatio(Rule):
     name = "negative_ratio"
     unit = "负面占比"
 
-    def evaluate(self, store, topic: str, now: datetime) -> list[Alert]:
+    def needs(self, now: datetime) -> list[Need]:
         start, end = self.window(now)
-        total, = store.posts.window_counts(topic, [(start, end)], negative_only=False, dedup=self.ctx.dedup)
-        if total < self.p.min_volume:
-            return []
         match = self.match()
-        neg, = store.posts.window_counts(topic, [(start, end)], negative_only=not match, dedup=self.ctx.dedup,
-                                         match=match)
+        return [(self.series(False), start, end), (self.series(not match, match), start, end)]
+
+    def judge(self, counts: View, now: datetime) -> Finding | None:
+        start, end = self.window(now)
+        every, part = self.needs(now)
+        total = counts.count(*every)
+        if total < self.p.min_volume:
+            return None
+        neg = counts.count(*part)
         share = neg / total
         if share < self.p.threshold:
-            return []
-        a = self.alert(store, topic, now, start, end, value=round(share, 4), threshold=self.p.threshold)
+            return None
+        return Finding(start, end, round(share, 4), self.p.threshold, extra={"total": total, "neg": neg, "share": share})
+
+    def finish(self, store, topic: str, now: datetime, f: Finding) -> Alert | None:
+        a = self.alert(store, topic, now, f.start, f.end, value=f.value, threshold=self.p.threshold)
+        total, neg, share = f.extra["total"], f.extra["neg"], f.extra["share"]
         what = MEASURE_ZH[self.p.measure].format(aspect=self.p.aspect)
         a.summary = (a.summary.split("，")[0] + f"，{topic} 共 {total} 条帖子，其中{what} {neg} 条，"
                      f"{what}占比 {share:.0%}（阈值 {self.p.threshold:.0%}）。" + text.aspects_zh(a.negative_aspects))
-        return [a]
+        return a
 
 
 MEASURE_ZH = {"negative": "负面", "anger": "带愤怒情绪的", "disgust": "带厌恶情绪的", "aspect": "对{aspect}负面的"}

@@ -10,6 +10,7 @@ the failure kinds and the last run that yielded; the first run that yields again
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from datetime import datetime, timezone
 
@@ -42,6 +43,33 @@ def latest_runs(store, now: datetime, since: datetime, n: int) -> dict[str, dict
     return out
 
 
+class CrawlHistory:
+    """Every crawl run finished by `until`, read once, for backtests: `latest(now, since, n)`
+    answers what `latest_runs` would have answered at `now`, in memory."""
+
+    def __init__(self, store, until: datetime):
+        per: dict[str, list[tuple[datetime, dict]]] = {}
+        for h in store.scan(store.crawls_index, {"range": {"finished_at": {"lte": _iso(until)}}}):
+            d = h["_source"]
+            per.setdefault(d["spider"], []).append((parse_dt(d["finished_at"]), d))
+        self.spiders = {}
+        for spider, runs in per.items():
+            runs.sort(key=lambda x: x[0])
+            last, ylast = None, [None]
+            for fin, d in runs:
+                last = fin if d.get("yielded") else last
+                ylast.append(last)
+            self.spiders[spider] = ([f for f, _ in runs], [d for _, d in runs], ylast)
+
+    def latest(self, now: datetime, since: datetime, n: int) -> dict[str, dict]:
+        out = {}
+        for spider, (fins, docs, ylast) in self.spiders.items():
+            lo, hi = bisect_left(fins, since), bisect_right(fins, now)
+            if hi > lo:
+                out[spider] = {"runs": docs[max(lo, hi - n):hi][::-1], "last_yield": ylast[hi]}
+        return out
+
+
 def is_down(run: dict) -> bool:
     if run.get("yielded"):
         return False
@@ -53,9 +81,11 @@ class SourceDown(Rule):
     name = "source_down"
     unit = "次采集无新帖且以失败为主"
 
-    def evaluate_sources(self, store, now: datetime) -> dict[str, Alert | None]:
-        """Every source with runs in the last `window`: its alert, or None when it is fine."""
-        latest = latest_runs(store, now, now - self.p.window, min(3 * self.p.runs, 100))
+    def evaluate_sources(self, store, now: datetime, history: CrawlHistory | None = None) -> dict[str, Alert | None]:
+        """Every source with runs in the last `window`: its alert, or None when it is fine
+        (read from `history` in a backtest)."""
+        args = (now, now - self.p.window, min(3 * self.p.runs, 100))
+        latest = history.latest(*args) if history is not None else latest_runs(store, *args)
         out: dict[str, Alert | None] = {}
         for source, info in sorted(latest.items()):
             runs = info["runs"]

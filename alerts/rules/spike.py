@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from alerts.alert import Alert
-from alerts.rules.base import Rule
+from alerts.rules.base import Finding, Need, Rule, View
 
 
 @dataclass
@@ -71,45 +71,52 @@ class NegativeSpike(Rule):
         recent = [(start - k * length, end - k * length) for k in range(1, self.p.recent_windows + 1)]
         return [(start, end), *seasonal, *recent]
 
-    def values(self, store, topic: str, spans: list) -> tuple[list[int], list[float]]:
-        """(posts, values) per span; a value is the count or the weighted count."""
-        if self.p.measure == "weighted":
-            sums = store.posts.window_sums(topic, spans, ["likes", "comments", "reposts", "author_followers"],
-                                     negative_only=self.negative_only, dedup=self.ctx.dedup, match=self.match())
-            return [w["count"] for w in sums], [
-                w["count"] + (w["likes"] + w["comments"] + w["reposts"]) / self.p.engagement_unit
-                + w["author_followers"] / self.p.followers_unit for w in sums]
-        counts = store.posts.window_counts(topic, spans, negative_only=self.negative_only, dedup=self.ctx.dedup,
-                                           match=self.match())
-        return counts, [float(c) for c in counts]
+    def lengths(self) -> list[timedelta]:
+        return [self.p.window, *self.p.slow_windows]
 
-    def measure(self, store, topic: str, now: datetime) -> list[Measure]:
-        """One measurement per window length (the window, then each slow window), in one query."""
-        lengths = [self.p.window, *self.p.slow_windows]
+    def needs(self, now: datetime) -> list[Need]:
+        """Every span of every window length, counted (or summed, `measure: weighted`) in one go."""
+        weighted = ("likes", "comments", "reposts", "author_followers") if self.p.measure == "weighted" else ()
+        series = self.series(self.negative_only, self.match(), fields=weighted)
+        return [(series, s, e) for length in self.lengths() for s, e in self.spans(self.window(now)[1], length)]
+
+    def value(self, w: dict[str, float]) -> float:
+        """A span's value: the count, or the weighted count."""
+        if self.p.measure != "weighted":
+            return float(w["count"])
+        return (w["count"] + (w["likes"] + w["comments"] + w["reposts"]) / self.p.engagement_unit
+                + w["author_followers"] / self.p.followers_unit)
+
+    def measure(self, counts: View, now: datetime) -> list[Measure]:
+        """One measurement per window length (the window, then each slow window)."""
         per = 1 + self.p.history_days + self.p.recent_windows
-        spans = [s for length in lengths for s in self.spans(self.window(now)[1], length)]
-        posts, values = self.values(store, topic, spans)
+        needs = self.needs(now)
+        rows = [counts.row(*n) for n in needs]
+        posts, values = [int(w["count"]) for w in rows], [self.value(w) for w in rows]
         out = []
-        for i in range(len(lengths)):
+        for i in range(len(self.lengths())):
             v = values[i * per:(i + 1) * per]
             b = robust_baseline(v[1:1 + self.p.history_days], v[1 + self.p.history_days:])
             threshold = max(float(self.p.min_count), self.p.multiple * b.value, b.value + self.p.margin * b.spread)
-            out.append(Measure(spans[i * per], posts[i * per], round(v[0], 2), b, threshold))
+            out.append(Measure(needs[i * per][1:], posts[i * per], round(v[0], 2), b, threshold))
         return out
 
-    def evaluate(self, store, topic: str, now: datetime) -> list[Alert]:
-        measures = self.measure(store, topic, now)
+    def judge(self, counts: View, now: datetime) -> Finding | None:
+        measures = self.measure(counts, now)
         fired = [m for m in measures if m.posts >= self.p.min_count and m.value >= m.threshold]
         if measures[0] not in fired:
             fired = [m for m in fired if still_above(measures[0], m)]
         if not fired:
-            return []
+            return None
         m = max(fired, key=lambda m: m.value / m.threshold)  # the window where it stands out most
-        a = self.alert(store, topic, now, *m.span, value=m.value, threshold=round(m.threshold, 2),
-                       baseline=round(m.baseline.value, 2))
+        return Finding(*m.span, value=m.value, threshold=round(m.threshold, 2), baseline=round(m.baseline.value, 2),
+                       extra={"posts": m.posts})
+
+    def finish(self, store, topic: str, now: datetime, f: Finding) -> Alert | None:
+        a = super().finish(store, topic, now, f)
         if self.p.measure == "weighted":
-            a.summary += f" 按互动与粉丝加权（帖子 {m.posts} 条）。"
-        return [a]
+            a.summary += f" 按互动与粉丝加权（帖子 {f.extra['posts']} 条）。"
+        return a
 
 
 class VolumeSpike(NegativeSpike):

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 from alerts import text
 from alerts.alert import Alert
-from alerts.rules.base import Rule
+from alerts.rules.base import Finding, Need, Rule, View
 
 
 def poisson_surprise(k: int, lam: float) -> float:
@@ -78,29 +78,39 @@ class NegativeSurprise(Rule):
             k += 1
         return k
 
-    def measure(self, store, topic: str, now: datetime) -> Evidence | None:
-        """None when the topic has too little history for an expectation."""
+    def needs(self, now: datetime) -> list[Need]:
+        """The 24 h around each band (all posts: was the topic seen?), then this window and the
+        bands (negative posts)."""
         win, bands, around = self.spans(now)
-        seen = store.posts.window_counts(topic, around, negative_only=False, dedup=self.ctx.dedup)
-        counts = store.posts.window_counts(topic, [win, *bands], negative_only=True, dedup=self.ctx.dedup)
+        every, neg = self.series(False), self.series(True)
+        return [(every, s, e) for s, e in around] + [(neg, s, e) for s, e in [win, *bands]]
+
+    def measure(self, counts: View, now: datetime) -> Evidence | None:
+        """None when the topic has too little history for an expectation."""
+        needs = self.needs(now)
+        seen = [counts.count(*n) for n in needs[:self.p.history_days]]
+        got = [counts.count(*n) for n in needs[self.p.history_days:]]
         scale = self.p.window / self.p.band
-        rates = [c * scale for c, n in zip(counts[1:], seen) if n]
+        rates = [c * scale for c, n in zip(got[1:], seen) if n]
         if len(rates) < self.p.min_history_days:
             return None
         lam = max(self.p.rate_floor, statistics.median(rates))
-        return Evidence(counts[0], lam, poisson_surprise(counts[0], lam), self.needed(lam), len(rates))
+        return Evidence(got[0], lam, poisson_surprise(got[0], lam), self.needed(lam), len(rates))
 
-    def evaluate(self, store, topic: str, now: datetime) -> list[Alert]:
-        ev = self.measure(store, topic, now)
+    def judge(self, counts: View, now: datetime) -> Finding | None:
+        ev = self.measure(counts, now)
         if ev is None or ev.count < ev.needed:
-            return []
+            return None
         start, end = self.window(now)
         sev = text.severity_for(ev.surprise, self.p.min_surprise, self.p.warning_at, self.p.critical_at)
-        a = self.alert(store, topic, now, start, end, value=ev.count, threshold=ev.needed,
-                       baseline=round(ev.expected, 2), severity=sev)
-        a.summary += (f" 按此前 {ev.days} 天同一时段估计，出现这么多负面帖子的概率约为 "
-                      f"{_chance(ev.surprise)}。")
-        return [a]
+        return Finding(start, end, ev.count, ev.needed, baseline=round(ev.expected, 2), severity=sev,
+                       extra={"days": ev.days, "surprise": ev.surprise})
+
+    def finish(self, store, topic: str, now: datetime, f: Finding) -> Alert | None:
+        a = super().finish(store, topic, now, f)
+        a.summary += (f" 按此前 {f.extra['days']} 天同一时段估计，出现这么多负面帖子的概率约为 "
+                      f"{_chance(f.extra['surprise'])}。")
+        return a
 
 
 def _chance(surprise: float) -> str:

@@ -104,6 +104,7 @@ def backtest(cfg, since, until, topic, rules, step) -> None:
     """Replay the rules over indexed history as if live, at every STEP; print the alerts that
     would have fired as JSON lines, then (on stderr) one line per episode: topic, rule, start,
     first alert and its severity, peak, recovery. Sends nothing and leaves live alert state alone."""
+    from alerts.backtest import backtest as run_backtest
     from alerts.engine import Engine, as_line, flatten
     from alerts.episodes import episodes
     from alerts.state import MemoryState
@@ -120,15 +121,15 @@ def backtest(cfg, since, until, topic, rules, step) -> None:
         fail(f"{steps} steps is too many; use a larger --step or a shorter range", 2)
     eng = Engine(cfg, _store(cfg), state=MemoryState(), outbox=None)
     raised = []
-    t = t0
-    try:
-        while t <= t1:
-            for a in flatten(eng.run_once(t, topics=[topic] if topic else None, rules=list(rules) or None)):
+    try:  # histograms fetched once, the rules judged in memory at each step (alerts/backtest.py)
+        for _, msgs in run_backtest(eng, t0, t1, step, topics=[topic] if topic else None, rules=list(rules) or None):
+            for a in flatten(msgs):
                 click.echo(json.dumps(as_line(a), ensure_ascii=False))
                 raised.append(a)
-            t += step
     except StoreUnavailable as e:
         fail(str(e))
+    except ValueError as e:
+        fail(str(e), 2)
     eps = episodes(raised)
     err.print(f"backtest: {steps} steps from {t0.isoformat()} to {t1.isoformat()}, {len(raised)} alerts, "
               f"{len(eps)} episodes", highlight=False)
