@@ -1,9 +1,9 @@
 """`alerts backtest` from histograms (issue 17): each topic's posts are fetched once per range
 as date histograms, on a grid fine enough that every window a rule reads at every step starts
-and ends on it; then the engine steps its clock over the range and the rules judge counts read
-from prefix sums in memory. The judging, noise control and merging are the live engine's own
-code (`Engine._run` with these counts instead of a multi-search per step), so a backtest raises
-what live checks at those instants would have raised.
+and ends on it. Each rule's `judge` (the live engine's own) then runs once over the counts of
+every instant at once (numpy arrays indexed by instant, read from prefix sums), and the engine
+steps its clock over the instants with those verdicts: noise control, merging and messages are
+`Engine._run`'s, so a backtest raises what live checks at those instants would have raised.
 
 Only rules that fire read the store again (examples, keywords, aspects for the alert text), and
 `source_down` reads the crawl runs of the whole range once as well.
@@ -11,13 +11,15 @@ Only rules that fire read the store again (examples, keywords, aspects for the a
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from datetime import datetime, timedelta
 from typing import Iterator
 
 from alerts.alert import Alert
 from alerts.rules import build_rules
 from alerts.rules.base import View, align
-from yuqing.post_batch import Grid, histograms
+from yuqing.post_batch import histograms
+from yuqing.store import StoreError, StoreUnavailable
 
 
 def grid_step(t0: datetime, step: timedelta, needs: list) -> timedelta:
@@ -30,40 +32,54 @@ def grid_step(t0: datetime, step: timedelta, needs: list) -> timedelta:
     return timedelta(seconds=max(g, 1))
 
 
-class History:
-    """Counts for `Engine._run` read from per-topic grids instead of the node."""
-
-    def __init__(self, store, rules: dict[str, list], t0: datetime, t_last: datetime, step: timedelta):
-        self.grids: dict[str, Grid] = {}
-        for topic, rs in rules.items():
-            needs = [n for r in rs for n in r.needs(t0)]
-            if not needs:
-                continue
-            g = grid_step(t0, step, needs)
-            origin = min(s for _, s, _ in needs)
-            series = list(dict.fromkeys(n[0] for n in needs))
-            self.grids[topic] = histograms(store, topic, series, origin, max(t_last, t0 + g), g)
-
-    def __call__(self, now: datetime, needs: dict[str, list]):
-        def view(topic: str) -> View:
-            grid = self.grids[topic]
-            return View(lambda s, a, b: grid.get(s, a, b), topic)
-        return view
+def judge_range(store, topic: str, rules: list, t0: datetime, n: int, step: timedelta) -> list[dict]:
+    """Per rule, its findings at t0 + k * step for k < n (`{k: Finding}`), from one topic's
+    histograms fetched once (or the StoreError that refused them)."""
+    needs = [x for r in rules for x in r.needs(t0)]
+    if not needs:
+        return [{} for _ in rules]
+    g = grid_step(t0, step, needs)
+    origin = min(s for _, s, _ in needs)
+    grid = histograms(store, topic, list(dict.fromkeys(x[0] for x in needs)), origin,
+                      max(t0 + (n - 1) * step, t0 + g), g)
+    view = View(lambda s, a, b: grid.get(s, a, b, step, n), n, step)
+    out = []
+    for r in rules:
+        try:
+            out.append(r.judge(view, t0))
+        except StoreUnavailable:
+            raise
+        except StoreError as e:
+            out.append(e)
+    return out
 
 
 def backtest(engine, t0: datetime, t1: datetime, step: timedelta, topics: list[str] | None = None,
              rules: list[str] | None = None) -> Iterator[tuple[datetime, list[Alert]]]:
-    """(instant, messages raised) at t0, t0 + step, ... <= t1, as `engine.run_once` at each instant
-    would give them (give the engine a MemoryState and no outbox)."""
+    """(instant, messages raised) at t0, t0 + step, ... <= t1 where anything happens, as
+    `engine.run_once` at each instant would give them (give the engine a MemoryState and no
+    outbox). An instant where no rule fires and nothing is active changes nothing, so the noise
+    control is only run at the others (and at every instant when crawl sources are judged too)."""
     t0 = align(t0)
     if int(step.total_seconds()) != step.total_seconds() or step <= timedelta(0):
         raise ValueError(f"the backtest step must be whole seconds, not {step}")
-    steps = int((t1 - t0) / step)
-    t_last = t0 + steps * step
+    n = int((t1 - t0) / step) + 1
     names = topics or engine.cfg.topic_names()
-    history = History(engine.store, {t: build_rules(engine.cfg, t, rules) for t in names}, t0, t_last, step)
-    sources = engine.source_history(t0, t_last) if not topics else None
-    t = t0
-    while t <= t_last:
-        yield t, engine._run(t, topics, rules, counts=history, sources=sources)
-        t += step
+    built = {t: build_rules(engine.cfg, t, rules) for t in names}
+    found = {t: judge_range(engine.store, t, rs, t0, n, step) for t, rs in built.items()}
+    busy = sorted({k for per in found.values() for f in per if isinstance(f, dict) for k in f}
+                  | (set(range(n)) if any(isinstance(f, StoreError) for per in found.values() for f in per) else set()))
+    sources = engine.source_history(t0, t0 + (n - 1) * step) if not topics and (not rules or "source_down" in rules) \
+        else None
+    k = 0
+    while k < n:
+        if sources is None and not engine.state.any_active():  # MemoryState
+            nxt = busy[bisect_left(busy, k):][:1]
+            if not nxt:
+                return
+            k = nxt[0]
+        t = t0 + k * step
+        verdicts = {tp: [(r, f if isinstance(f, StoreError) else f.get(k)) for r, f in zip(built[tp], found[tp])]
+                    for tp in names}
+        yield t, engine._run(t, topics, rules, verdicts=verdicts, sources=sources)
+        k += 1

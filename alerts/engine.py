@@ -19,10 +19,10 @@ from datetime import datetime, timezone
 from alerts.alert import Alert
 from alerts.noise import decide, merge
 from alerts.outbox import Outbox
-from alerts.rules import RULES, build_rules
-from alerts.rules.base import View, align, context_from, measure
+from alerts.rules.base import align, context_from
 from alerts.rules.source_down import CrawlHistory, SourceDown
 from alerts.state import REQUEUE_WINDOW, EsState, rule_key
+from alerts.verdicts import groups, judge_now
 from yuqing.store import StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -43,9 +43,9 @@ class Engine:
         return self._run(now, topics, rules)
 
     def _run(self, now: datetime, topics: list[str] | None, only: list[str] | None,
-             counts=None, sources=None) -> list[Alert]:
-        """`counts(now, needs) -> topic -> View`: how the rules' windows are measured (default:
-        all topics at once in one multi-search; `alerts backtest` passes its histograms)."""
+             verdicts=None, sources=None) -> list[Alert]:
+        """`verdicts`: each topic's rules and what they found (default: judged now, every topic
+        measured at once; `alerts backtest` passes what its histograms gave for `now`)."""
         if self.outbox is not None and self.record:
             self._requeue(now)
         per_source = not topics and (not only or SourceDown.name in only)  # `--topic X` asks about X only
@@ -53,15 +53,18 @@ class Engine:
         silenced = {d["topic"] for d in self.state.silences(now)}
         # A silenced topic is not measured; its state is untouched: a spike still running when the
         # silence ends is reported then.
-        rules = {t: build_rules(self.cfg, t, only) for t in topics if t not in silenced}
-        states = self.state.rules([rule_key(t, r) for t in rules for r in RULES])
-        views = self._measure(now, rules, counts)
+        active = [t for t in topics if t not in silenced]
+        if verdicts is None:
+            verdicts = judge_now(self.store, now, groups(self.cfg, active, only))
+        states = self.state.rules([rule_key(t, r.name) for t in active for r, _ in verdicts.get(t, [])])
         raised: list[Alert] = []
-        for topic, topic_rules in rules.items():
+        for topic in active:
             notes = []
-            for rule in topic_rules:
+            for rule, found in verdicts.get(topic, []):
                 try:
-                    fired = rule.check(self.store, topic, now, views(topic))
+                    if isinstance(found, StoreError):
+                        raise found
+                    fired = rule.check(self.store, topic, now, found)
                 except StoreUnavailable:
                     raise
                 except StoreError as e:  # one rule's bad query must not silence the others
@@ -81,23 +84,6 @@ class Engine:
         if per_source:
             raised += self._tell(self._sources(now, sources), now)
         return raised
-
-    def _measure(self, now: datetime, rules: dict[str, list], counts=None):
-        """Every topic's and rule's windows at once (a constant number of requests per cycle)."""
-        needs = {t: [n for r in rs for n in r.needs(now)] for t, rs in rules.items()}
-        try:
-            return (counts or self.measure)(now, needs)
-        except StoreUnavailable:
-            raise
-        except StoreError as e:
-            err = e  # every rule reads it (and logs it) below
-
-            def failed(*_):
-                raise err
-            return lambda topic: View(failed, topic)
-
-    def measure(self, now: datetime, needs: dict[str, list]):
-        return measure(self.store, needs)
 
     def source_history(self, t0: datetime, t1: datetime) -> CrawlHistory:
         """The crawl runs a backtest over [t0, t1] reads (`_run(..., sources=)`)."""

@@ -94,6 +94,10 @@ class MemoryState:
     def rules(self, keys: list[str]) -> dict[str, Versioned]:
         return {k: copy.deepcopy(self.docs[k]) for k in keys if k in self.docs}
 
+    def any_active(self) -> bool:
+        """Some rule is firing (a backtest must then run every instant, to see it recover)."""
+        return any(d.get("active") for k, d in self.docs.items() if k.startswith("rule:"))
+
     def put_rule(self, key: str, doc: dict, expect: Versioned | None) -> bool:
         cur = self.docs.get(key)
         if (cur is None) != (expect is None) or (cur is not None and cur.seq_no != expect.seq_no):

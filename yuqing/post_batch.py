@@ -63,54 +63,58 @@ Window = tuple[datetime, datetime]
 
 
 class Table:
-    """What `window_table` measured: `get(series, topic, start, end)`; a series whose search the
-    node refused raises that StoreError when read (the other series still answer)."""
+    """What `window_table` measured, per series a matrix topics × windows per field (the count
+    and each summed field). `get(series, topics, start, end)` reads one window for many topics;
+    a series whose search the node refused raises that StoreError when read (the other series
+    still answer)."""
 
     def __init__(self):
-        self.rows: dict[tuple, dict[str, float]] = {}
+        self.cols: dict[Series, tuple[dict[str, int], dict[Window, int], dict[str, np.ndarray]]] = {}
         self.failed: dict[Series, StoreError] = {}
-        self.asked: set[tuple] = set()
 
-    def get(self, series: Series, topic: str, start: datetime, end: datetime) -> dict[str, float]:
+    def rows(self, series: Series, topics: list[str]) -> np.ndarray:
+        tix = self.cols[series][0] if series in self.cols else {}
+        return np.array([tix[t] for t in topics], dtype=np.int64)
+
+    def get(self, series: Series, rows: np.ndarray, start: datetime, end: datetime) -> dict[str, np.ndarray]:
         if series in self.failed:
             raise self.failed[series]
-        key = (series, topic, start, end)
-        if key not in self.asked:
-            raise KeyError(f"window {start}–{end} of {topic} was not measured")
-        return self.rows.get(key) or series.empty()
+        _, wix, arrays = self.cols[series]
+        c = wix[(start, end)]
+        return {f: a[rows, c] for f, a in arrays.items()}
 
 
-def window_table(store, asks: dict[Series, dict[str, set[Window]]]) -> Table:
-    """Every (series, topic, window) asked for, in one multi-search."""
+def window_table(store, asks: dict[Series, tuple[list[str], list[Window]]]) -> Table:
+    """Every series for its topics and windows, in one multi-search."""
+    table = Table()
     bodies, meta = [], []
-    for series, per_topic in asks.items():
-        windows = sorted(set().union(*per_topic.values())) if per_topic else []
-        if not windows:
+    for series, (topics, windows) in asks.items():
+        topics, windows = sorted(set(topics)), sorted(set(windows))
+        table.cols[series] = ({t: i for i, t in enumerate(topics)}, {w: i for i, w in enumerate(windows)},
+                              {f: np.zeros((len(topics), len(windows))) for f in ("count", *series.fields)})
+        if not topics or not windows:
             continue
-        topics = sorted(per_topic)
         named = {str(i): {"range": {"published_at": {"gte": _iso(s), "lt": _iso(e)}}} for i, (s, e) in enumerate(windows)}
         sub = {"w": {"filters": {"filters": named}, "aggs": {f: {"sum": {"field": f}} for f in series.fields}}}
         per = max(1, BUCKETS_PER_SEARCH // (len(windows) + 1))
-        lo, hi = min(s for s, _ in windows), max(e for _, e in windows)
+        lo, hi = windows[0][0], max(e for _, e in windows)
         for i in range(0, len(topics), per):
             chunk = topics[i:i + per]
             q = store.posts.query(series.filters(store.posts, None, lo, hi) + [{"terms": {"topics": chunk}}],
                                   series.dedup)
             bodies.append({"size": 0, "query": q, "aggs": {"t": {"terms": {
                 "field": "topics", "include": chunk, "size": len(chunk)}, "aggs": sub}}})
-            meta.append((series, windows))
-    table = Table()
-    for series, per_topic in asks.items():
-        table.asked |= {(series, t, s, e) for t, ws in per_topic.items() for s, e in ws}
-    for (series, windows), r in zip(meta, store.msearch(store.posts_pattern, bodies) if bodies else []):
+            meta.append(series)
+    for series, r in zip(meta, store.msearch(store.posts_pattern, bodies)):
         if isinstance(r, StoreError):
             table.failed[series] = r
             continue
+        tix, _, arrays = table.cols[series]
         for tb in r.get("aggregations", {}).get("t", {}).get("buckets", []):
-            wb = tb["w"]["buckets"]
-            for i, (s, e) in enumerate(windows):
-                if str(i) in wb:
-                    table.rows[(series, tb["key"], s, e)] = series.row(wb[str(i)])
+            row, wb = tix[tb["key"]], tb["w"]["buckets"]
+            for c in range(len(wb)):
+                for f, v in series.row(wb[str(c)]).items():
+                    arrays[f][row, c] = v
     return table
 
 
@@ -129,14 +133,16 @@ class Grid:
             raise ValueError(f"{t.isoformat()} is not on the backtest grid ({self.origin.isoformat()} + k x {self.step})")
         return int(k)
 
-    def get(self, series: Series, start: datetime, end: datetime) -> dict[str, float]:
+    def get(self, series: Series, start: datetime, end: datetime, every: timedelta, n: int) -> dict[str, np.ndarray]:
+        """The window [start, end) and the `n - 1` windows after it, each `every` later."""
         if series in self.failed:
             raise self.failed[series]
         i, j = self.index(start), self.index(end)
-        p = self.prefix[series]
-        out = {f: float(a[j] - a[i]) for f, a in p.items()}
-        out["count"] = int(round(out["count"]))
-        return out
+        r, rem = divmod(every / timedelta(microseconds=1), self.step / timedelta(microseconds=1))
+        if rem or j + int(r) * (n - 1) > self.n:
+            raise ValueError(f"steps of {every} from {start.isoformat()} leave the backtest grid")
+        r = int(r)
+        return {f: a[j:j + r * (n - 1) + 1:r] - a[i:i + r * (n - 1) + 1:r] for f, a in self.prefix[series].items()}
 
 
 def histograms(store, topic: str, series: list[Series], origin: datetime, end: datetime, step: timedelta) -> Grid:

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+import numpy as np
+
 from alerts import text
 from alerts.alert import Alert, AlertPost
 from alerts.config import RuleBase
@@ -54,26 +56,47 @@ Need = tuple[Series, datetime, datetime]
 
 
 class View:
-    """One topic's counts out of a `window_table` (live) or a topic's `Grid` (backtest)."""
+    """Counts of `n` cases at once: the topics of a cycle that share a configuration (live), or
+    one topic at `n` instants `step` apart (a backtest). `row`/`count` give one array per window
+    (index k: case k); a case's window is the asked one moved by `shift(k)`."""
 
-    def __init__(self, get, topic: str):
-        self._get, self.topic = get, topic
+    def __init__(self, get, n: int, step: timedelta = timedelta(0)):
+        self._get, self.n, self.step = get, n, step
 
-    def row(self, series: Series, start: datetime, end: datetime) -> dict[str, float]:
+    def row(self, series: Series, start: datetime, end: datetime) -> dict[str, np.ndarray]:
         return self._get(series, start, end)
 
-    def count(self, series: Series, start: datetime, end: datetime) -> int:
-        return int(self._get(series, start, end)["count"])
+    def count(self, series: Series, start: datetime, end: datetime) -> np.ndarray:
+        return self._get(series, start, end)["count"]
+
+    def shift(self, k: int) -> timedelta:
+        return k * self.step
+
+    def findings(self, mask: np.ndarray, make) -> dict[int, "Finding"]:
+        """`make(k)` for each case where `mask` holds, its windows moved to that case."""
+        out = {}
+        for k in np.flatnonzero(mask):
+            f = make(int(k))
+            if f is not None:
+                out[int(k)] = f.moved(self.shift(int(k)))
+        return out
 
 
-def measure(store, needs: dict[str, list[Need]]):
-    """`topic -> View` over the needs of all topics, measured in one multi-search."""
-    asks: dict[Series, dict[str, set]] = {}
-    for topic, ns in needs.items():
-        for series, start, end in ns:
-            asks.setdefault(series, {}).setdefault(topic, set()).add((start, end))
+def measure(store, groups: list[tuple[list[str], list[Need]]]) -> list[View]:
+    """One View per group (topics sharing their rules' configuration and so their needs), all
+    measured in one multi-search."""
+    asks: dict[Series, tuple[list[str], list]] = {}
+    for topics, needs in groups:
+        for series, start, end in needs:
+            ts, ws = asks.setdefault(series, ([], []))
+            ts += topics
+            ws.append((start, end))
     table = window_table(store, asks)
-    return lambda topic: View(lambda s, a, b: table.get(s, topic, a, b), topic)
+    views = []
+    for topics, needs in groups:
+        rows = {s: table.rows(s, topics) for s in {n[0] for n in needs}}
+        views.append(View(lambda s, a, b, rows=rows: table.get(s, rows[s], a, b), len(topics)))
+    return views
 
 
 @dataclass
@@ -88,6 +111,11 @@ class Finding:
     baseline: float | None = None
     severity: str | None = None
     extra: dict = field(default_factory=dict)
+
+    def moved(self, by: timedelta) -> "Finding":
+        if by:
+            self.start, self.end = self.start + by, self.end + by
+        return self
 
 
 class Rule:
@@ -106,21 +134,22 @@ class Rule:
     def needs(self, now: datetime) -> list[Need]:
         raise NotImplementedError
 
-    def judge(self, counts: View, now: datetime) -> Finding | None:
+    def judge(self, counts: View, now: datetime) -> dict[int, Finding]:
+        """The cases (of `counts`) where the rule fires at `now` (moved by each case's shift)."""
         raise NotImplementedError
 
     def finish(self, store, topic: str, now: datetime, f: Finding) -> Alert | None:
         return self.alert(store, topic, now, f.start, f.end, value=f.value, threshold=f.threshold,
                           baseline=f.baseline, severity=f.severity)
 
-    def check(self, store, topic: str, now: datetime, counts: View) -> list[Alert]:
-        f = self.judge(counts, now)
+    def check(self, store, topic: str, now: datetime, f: Finding | None) -> list[Alert]:
         a = self.finish(store, topic, now, f) if f is not None else None
         return [a] if a is not None else []
 
     def evaluate(self, store, topic: str, now: datetime) -> list[Alert]:
         """One topic on its own (the engine measures all topics at once instead)."""
-        return self.check(store, topic, now, measure(store, {topic: self.needs(now)})(topic))
+        view, = measure(store, [([topic], self.needs(now))])
+        return self.check(store, topic, now, self.judge(view, now).get(0))
 
     def window(self, now: datetime) -> tuple[datetime, datetime]:
         now = now.astimezone(timezone.utc)

@@ -19,11 +19,11 @@ class Influencer(Rule):
         return [(self.series(True, min_followers=self.p.min_followers, min_engagement=self.p.min_engagement),
                  start, end)]
 
-    def judge(self, counts: View, now: datetime) -> Finding | None:
+    def judge(self, counts: View, now: datetime) -> dict[int, Finding]:
         """Fires as far as counts can tell; `finish` reads the candidates and keeps the real ones."""
         start, end = self.window(now)
         n = counts.count(*self.needs(now)[0])
-        return Finding(start, end, n, 1) if n else None
+        return counts.findings(n > 0, lambda k: Finding(start, end, int(n[k]), 1))
 
     def finish(self, store, topic: str, now: datetime, f: Finding) -> Alert | None:
         start, end = f.start, f.end

@@ -16,10 +16,11 @@ class Keyword(Rule):
         start, end = self.window(now)
         return [(self.series(True, terms=tuple(self.p.terms)), start, end)]
 
-    def judge(self, counts: View, now: datetime) -> Finding | None:
+    def judge(self, counts: View, now: datetime) -> dict[int, Finding]:
         start, end = self.window(now)
         total = counts.count(*self.needs(now)[0])
-        return Finding(start, end, total, self.p.min_count) if total >= self.p.min_count else None
+        return counts.findings(total >= self.p.min_count,
+                               lambda k: Finding(start, end, int(total[k]), self.p.min_count))
 
     def finish(self, store, topic: str, now: datetime, f: Finding) -> Alert | None:
         _, per_term = store.posts.term_counts(topic, f.start, f.end, self.p.terms, negative_only=True,

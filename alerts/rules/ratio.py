@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
+
 from alerts import text
 from alerts.alert import Alert
 from alerts.rules.base import Finding, Need, Rule, View
@@ -20,17 +22,14 @@ class NegativeRatio(Rule):
         match = self.match()
         return [(self.series(False), start, end), (self.series(not match, match), start, end)]
 
-    def judge(self, counts: View, now: datetime) -> Finding | None:
+    def judge(self, counts: View, now: datetime) -> dict[int, Finding]:
         start, end = self.window(now)
         every, part = self.needs(now)
-        total = counts.count(*every)
-        if total < self.p.min_volume:
-            return None
-        neg = counts.count(*part)
-        share = neg / total
-        if share < self.p.threshold:
-            return None
-        return Finding(start, end, round(share, 4), self.p.threshold, extra={"total": total, "neg": neg, "share": share})
+        total, neg = counts.count(*every), counts.count(*part)
+        share = np.divide(neg, total, out=np.zeros(len(total)), where=total > 0)
+        return counts.findings((total >= self.p.min_volume) & (share >= self.p.threshold), lambda k: Finding(
+            start, end, round(float(share[k]), 4), self.p.threshold,
+            extra={"total": int(total[k]), "neg": int(neg[k]), "share": float(share[k])}))
 
     def finish(self, store, topic: str, now: datetime, f: Finding) -> Alert | None:
         a = self.alert(store, topic, now, f.start, f.end, value=f.value, threshold=self.p.threshold)

@@ -15,48 +15,44 @@ thresholds 0 by default, and forgot its windows on restart; this reads everythin
 """
 from __future__ import annotations
 
-import math
-import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import numpy as np
 
 from alerts.alert import Alert
 from alerts.rules.base import Finding, Need, Rule, View
 
 
 @dataclass
-class Baseline:
-    value: float
-    spread: float
-    seasonal: list[float]
-    recent: list[float]
-
-
-@dataclass
 class Measure:
+    """One window length, for every case of a View at once (arrays indexed by case)."""
+
     span: tuple[datetime, datetime]
-    posts: int
-    value: float
-    baseline: Baseline
-    threshold: float
+    posts: np.ndarray
+    value: np.ndarray  # rounded to 0.01, as reported
+    baseline: np.ndarray
+    threshold: np.ndarray
 
 
-def robust_baseline(seasonal: list[float], recent: list[float]) -> Baseline:
-    meds = [statistics.median(x) for x in (seasonal, recent) if x]
-    base = float(max(meds)) if meds else 0.0
-    samples = seasonal + recent
-    mad = statistics.median([abs(x - statistics.median(samples)) for x in samples]) * 1.4826 if samples else 0.0
-    spread = max(mad, math.sqrt(max(base, 1.0)))
-    return Baseline(base, spread, seasonal, recent)
+def robust_baseline(seasonal: np.ndarray, recent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(baseline, spread) per case from (days × cases) and (windows × cases) arrays: the larger
+    of the two medians; the MAD of all samples, floored at Poisson noise."""
+    n = max(seasonal.shape[1], recent.shape[1])
+    meds = [np.median(x, axis=0) for x in (seasonal, recent) if len(x)]
+    base = np.maximum.reduce(meds) if meds else np.zeros(n)
+    samples = np.concatenate([seasonal, recent])
+    mad = np.median(np.abs(samples - np.median(samples, axis=0)), axis=0) * 1.4826 if len(samples) else np.zeros(n)
+    return base, np.maximum(mad, np.sqrt(np.maximum(base, 1.0)))
 
 
-def still_above(short: Measure, slow: Measure) -> bool:
+def still_above(short: Measure, slow: Measure) -> np.ndarray:
     """The short window still runs clearly above the rate this time of day usually has: at least
     two posts (one proves nothing) and two Poisson deviations over the slow window's baseline
     scaled down to the short window (steadier than the short window's own baseline of 0 or 1).
     Then the event the slow window measures is not over yet."""
-    usual = slow.baseline.value * (short.span[1] - short.span[0]) / (slow.span[1] - slow.span[0])
-    return short.posts >= 2 and short.value >= usual + 2 * math.sqrt(usual)
+    usual = slow.baseline * ((short.span[1] - short.span[0]) / (slow.span[1] - slow.span[0]))
+    return (short.posts >= 2) & (short.value >= usual + 2 * np.sqrt(usual))
 
 
 class NegativeSpike(Rule):
@@ -80,10 +76,10 @@ class NegativeSpike(Rule):
         series = self.series(self.negative_only, self.match(), fields=weighted)
         return [(series, s, e) for length in self.lengths() for s, e in self.spans(self.window(now)[1], length)]
 
-    def value(self, w: dict[str, float]) -> float:
+    def value(self, w: dict[str, np.ndarray]) -> np.ndarray:
         """A span's value: the count, or the weighted count."""
         if self.p.measure != "weighted":
-            return float(w["count"])
+            return w["count"]
         return (w["count"] + (w["likes"] + w["comments"] + w["reposts"]) / self.p.engagement_unit
                 + w["author_followers"] / self.p.followers_unit)
 
@@ -92,25 +88,30 @@ class NegativeSpike(Rule):
         per = 1 + self.p.history_days + self.p.recent_windows
         needs = self.needs(now)
         rows = [counts.row(*n) for n in needs]
-        posts, values = [int(w["count"]) for w in rows], [self.value(w) for w in rows]
+        posts = np.array([w["count"] for w in rows])
+        values = np.array([self.value(w) for w in rows])
         out = []
         for i in range(len(self.lengths())):
             v = values[i * per:(i + 1) * per]
-            b = robust_baseline(v[1:1 + self.p.history_days], v[1 + self.p.history_days:])
-            threshold = max(float(self.p.min_count), self.p.multiple * b.value, b.value + self.p.margin * b.spread)
-            out.append(Measure(needs[i * per][1:], posts[i * per], round(v[0], 2), b, threshold))
+            base, spread = robust_baseline(v[1:1 + self.p.history_days], v[1 + self.p.history_days:])
+            threshold = np.maximum.reduce([np.full(len(base), float(self.p.min_count)), self.p.multiple * base,
+                                           base + self.p.margin * spread])
+            out.append(Measure(needs[i * per][1:], posts[i * per], np.round(v[0], 2), base, threshold))
         return out
 
-    def judge(self, counts: View, now: datetime) -> Finding | None:
-        measures = self.measure(counts, now)
-        fired = [m for m in measures if m.posts >= self.p.min_count and m.value >= m.threshold]
-        if measures[0] not in fired:
-            fired = [m for m in fired if still_above(measures[0], m)]
-        if not fired:
-            return None
-        m = max(fired, key=lambda m: m.value / m.threshold)  # the window where it stands out most
-        return Finding(*m.span, value=m.value, threshold=round(m.threshold, 2), baseline=round(m.baseline.value, 2),
-                       extra={"posts": m.posts})
+    def judge(self, counts: View, now: datetime) -> dict[int, Finding]:
+        ms = self.measure(counts, now)
+        fired = [(m.posts >= self.p.min_count) & (m.value >= m.threshold) for m in ms]
+        # A slow window alone fires only while the short window is still above its usual level.
+        fired = [fired[0]] + [f & (fired[0] | still_above(ms[0], m)) for f, m in zip(fired[1:], ms[1:])]
+        excess = np.where(fired, [m.value / m.threshold for m in ms], -np.inf)
+        best = np.argmax(excess, axis=0)  # the window where it stands out most (the first on a tie)
+
+        def make(k: int) -> Finding:
+            m = ms[best[k]]
+            return Finding(*m.span, value=float(m.value[k]), threshold=round(float(m.threshold[k]), 2),
+                           baseline=round(float(m.baseline[k]), 2), extra={"posts": int(m.posts[k])})
+        return counts.findings(np.any(fired, axis=0), make)
 
     def finish(self, store, topic: str, now: datetime, f: Finding) -> Alert | None:
         a = super().finish(store, topic, now, f)

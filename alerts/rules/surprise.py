@@ -22,9 +22,9 @@ so recovery follows within `recover_after` of its end. A topic with fewer than
 from __future__ import annotations
 
 import math
-import statistics
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import numpy as np
 
 from alerts import text
 from alerts.alert import Alert
@@ -47,15 +47,6 @@ def poisson_surprise(k: int, lam: float) -> float:
         term *= lam / i
         rel += term
     return -(log_first + math.log(rel)) / math.log(10)
-
-
-@dataclass
-class Evidence:
-    count: int
-    expected: float
-    surprise: float
-    needed: int  # the smallest count that would have fired at this expectation
-    days: int  # past days the expectation rests on
 
 
 class NegativeSurprise(Rule):
@@ -85,26 +76,31 @@ class NegativeSurprise(Rule):
         every, neg = self.series(False), self.series(True)
         return [(every, s, e) for s, e in around] + [(neg, s, e) for s, e in [win, *bands]]
 
-    def measure(self, counts: View, now: datetime) -> Evidence | None:
-        """None when the topic has too little history for an expectation."""
+    def judge(self, counts: View, now: datetime) -> dict[int, Finding]:
+        hd = self.p.history_days
         needs = self.needs(now)
-        seen = [counts.count(*n) for n in needs[:self.p.history_days]]
-        got = [counts.count(*n) for n in needs[self.p.history_days:]]
-        scale = self.p.window / self.p.band
-        rates = [c * scale for c, n in zip(got[1:], seen) if n]
-        if len(rates) < self.p.min_history_days:
-            return None
-        lam = max(self.p.rate_floor, statistics.median(rates))
-        return Evidence(got[0], lam, poisson_surprise(got[0], lam), self.needed(lam), len(rates))
-
-    def judge(self, counts: View, now: datetime) -> Finding | None:
-        ev = self.measure(counts, now)
-        if ev is None or ev.count < ev.needed:
-            return None
+        seen = np.array([counts.count(*n) for n in needs[:hd]])  # past days × cases
+        got = np.array([counts.count(*n) for n in needs[hd:]])  # this window, then the bands
+        days = np.sum(seen > 0, axis=0)
+        count = got[0]
+        lam = np.full(len(count), np.inf)  # too little history: no expectation, never fires
+        ok = days >= self.p.min_history_days
+        if ok.any():
+            rates = np.where(seen[:, ok] > 0, got[1:, ok] * (self.p.window / self.p.band), np.nan)
+            lam[ok] = np.maximum(self.p.rate_floor, np.nanmedian(rates, axis=0))
         start, end = self.window(now)
-        sev = text.severity_for(ev.surprise, self.p.min_surprise, self.p.warning_at, self.p.critical_at)
-        return Finding(start, end, ev.count, ev.needed, baseline=round(ev.expected, 2), severity=sev,
-                       extra={"days": ev.days, "surprise": ev.surprise})
+
+        def make(k: int) -> Finding | None:
+            expected, n = float(lam[k]), int(count[k])
+            needed = self.needed(expected)
+            if n < needed:
+                return None
+            surprise = poisson_surprise(n, expected)
+            sev = text.severity_for(surprise, self.p.min_surprise, self.p.warning_at, self.p.critical_at)
+            return Finding(start, end, n, needed, baseline=round(expected, 2), severity=sev,
+                           extra={"days": int(days[k]), "surprise": surprise})
+        # `needed` is at least these two; the Poisson tail is only computed past them.
+        return counts.findings(ok & (count >= self.p.min_count) & (count >= np.ceil(self.p.multiple * lam)), make)
 
     def finish(self, store, topic: str, now: datetime, f: Finding) -> Alert | None:
         a = super().finish(store, topic, now, f)
