@@ -67,19 +67,24 @@ def backtest(engine, t0: datetime, t1: datetime, step: timedelta, topics: list[s
     names = topics or engine.cfg.topic_names()
     built = {t: build_rules(engine.cfg, t, rules) for t in names}
     found = {t: judge_range(engine.store, t, rs, t0, n, step) for t, rs in built.items()}
-    busy = sorted({k for per in found.values() for f in per if isinstance(f, dict) for k in f}
-                  | (set(range(n)) if any(isinstance(f, StoreError) for per in found.values() for f in per) else set()))
+    busy: dict[int, set[str]] = {}  # instant -> topics with a finding (or a failure) then
+    for tp, per in found.items():
+        for f in per:
+            for k in (range(n) if isinstance(f, StoreError) else f):
+                busy.setdefault(k, set()).add(tp)
+    order = sorted(busy)
     sources = engine.source_history(t0, t0 + (n - 1) * step) if not topics and (not rules or "source_down" in rules) \
         else None
     k = 0
     while k < n:
-        if sources is None and not engine.state.any_active():  # MemoryState
-            nxt = busy[bisect_left(busy, k):][:1]
-            if not nxt:
+        firing = engine.state.active_topics() & built.keys()  # a MemoryState; crawl sources are not topics
+        if sources is None and not firing:
+            i = bisect_left(order, k)
+            if i == len(order):
                 return
-            k = nxt[0]
-        t = t0 + k * step
+            k = order[i]
+        # Topics quiet at k with nothing firing are left out: noise control would change nothing.
         verdicts = {tp: [(r, f if isinstance(f, StoreError) else f.get(k)) for r, f in zip(built[tp], found[tp])]
-                    for tp in names}
-        yield t, engine._run(t, topics, rules, verdicts=verdicts, sources=sources)
+                    for tp in busy.get(k, set()) | firing}
+        yield t0 + k * step, engine._run(t0 + k * step, topics, rules, verdicts=verdicts, sources=sources)
         k += 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from functools import partial
 
 from alerts.alert import Alert
 from alerts.noise import decide, merge
@@ -29,9 +30,10 @@ log = logging.getLogger(__name__)
 
 
 class Engine:
-    def __init__(self, cfg, store, state=None, outbox="auto", record: bool = True):
+    def __init__(self, cfg, store, state=None, outbox="auto", record: bool = True, dress: bool = True):
         self.cfg = cfg
         self.store = store
+        self.dress = dress  # False (backtests): alerts without examples, keywords, aspects and summary
         self.state = state if state is not None else EsState(store)
         self.outbox = Outbox(cfg, store) if outbox == "auto" else outbox
         self.record = record
@@ -61,29 +63,41 @@ class Engine:
         for topic in active:
             notes = []
             for rule, found in verdicts.get(topic, []):
+                key = rule_key(topic, rule.name)
+                prev = states.get(key)
+                if found is None and not (prev and prev.get("active")):
+                    continue  # quiet and nothing to recover from: noise control would change nothing
                 try:
                     if isinstance(found, StoreError):
                         raise found
-                    fired = rule.check(self.store, topic, now, found)
+                    note, new = self._decide(rule, topic, now, found, prev)
                 except StoreUnavailable:
                     raise
                 except StoreError as e:  # one rule's bad query must not silence the others
                     log.error("%s/%s: evaluation failed: %s", topic, rule.name, e)
                     continue
-                worst = max(fired, key=lambda a: (a.value / a.threshold) if a.threshold else 0) if fired else None
-                key = rule_key(topic, rule.name)
-                prev = states.get(key)
-                note, new = decide(prev, worst, now, self.cfg.alerts, topic, rule.name, self.cfg.timezone,
-                                   rule.p.recover_after)
                 if new is not None and not self.state.put_rule(key, new, expect=prev):
                     log.info("%s: state changed by another evaluator; leaving this one to it", key)
                     continue
                 if note is not None:
                     notes.append(note)
-            raised += self._tell(merge(notes), now)
+            if notes:
+                raised += self._tell(merge(notes), now)
         if per_source:
             raised += self._tell(self._sources(now, sources), now)
         return raised
+
+    def _decide(self, rule, topic: str, now: datetime, found, prev):
+        """Noise control's verdict; the alert is dressed (examples, keywords, text: requests to
+        the store) only when it is to be told, or when only dressing can measure it."""
+        decide_ = partial(decide, prev, now=now, acfg=self.cfg.alerts, topic=topic, rule=rule.name,
+                          tz=self.cfg.timezone, recover_after=rule.p.recover_after)
+        if found is not None and rule.final:
+            note, new = decide_(rule.bare(topic, now, found))
+            if note is None or not self.dress:
+                return note, new
+        fired = rule.check(self.store, topic, now, found)
+        return decide_(fired[0] if fired else None)
 
     def source_history(self, t0: datetime, t1: datetime) -> CrawlHistory:
         """The crawl runs a backtest over [t0, t1] reads (`_run(..., sources=)`)."""

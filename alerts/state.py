@@ -10,7 +10,6 @@ the last one is kept in the rule document for inspection.
 """
 from __future__ import annotations
 
-import copy
 from datetime import datetime, timedelta, timezone
 
 from alerts.alert import Alert
@@ -83,6 +82,12 @@ class EsState:
         return self.docs.alerts(topic=topic, since=since, size=size)
 
 
+def _copy(d: Versioned) -> Versioned:
+    c = Versioned(d)
+    c.id, c.seq_no, c.primary_term = d.id, d.seq_no, d.primary_term
+    return c
+
+
 class MemoryState:
     """The same contract kept in a dict: `alerts backtest` replays history without touching live
     state (a backtest must never silence, cool down or recover the real thing)."""
@@ -92,11 +97,13 @@ class MemoryState:
         self.alerts: dict[str, dict] = {}
 
     def rules(self, keys: list[str]) -> dict[str, Versioned]:
-        return {k: copy.deepcopy(self.docs[k]) for k in keys if k in self.docs}
+        # Copies (flat documents: a shallow copy is a full one), so a caller's edit is no write.
+        return {k: _copy(self.docs[k]) for k in keys if k in self.docs}
 
-    def any_active(self) -> bool:
-        """Some rule is firing (a backtest must then run every instant, to see it recover)."""
-        return any(d.get("active") for k, d in self.docs.items() if k.startswith("rule:"))
+    def active_topics(self) -> set[str]:
+        """Topics with a rule firing (a backtest must look at them at every instant, to see
+        them recover)."""
+        return {d["topic"] for k, d in self.docs.items() if k.startswith("rule:") and d.get("active")}
 
     def put_rule(self, key: str, doc: dict, expect: Versioned | None) -> bool:
         cur = self.docs.get(key)

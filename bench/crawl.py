@@ -21,7 +21,7 @@ import yaml
 
 from bench.harness import stage
 from crawlers.config import BrowserSource
-from crawlers.replay.build import card, mblog, search_page
+from crawlers.replay.fx_weibo_story import card, mblog, search_page  # moved out of build.py
 from crawlers.replay.server import ReplaySite, serve_in_thread
 from yuqing.app.crawl_child import run_child
 from yuqing.app.config import Config

@@ -84,7 +84,7 @@ def bench_index(cfg: Config, console: Console, n_posts: int = 20000, rounds: int
 
 
 def _load_plugins() -> None:
-    for mod in ("bench.crawl", "bench.nlp", "bench.alerts", "bench.segment", "bench.simhash"):
+    for mod in ("bench.crawl", "bench.nlp", "bench.alerts", "bench.alerts_scale", "bench.segment", "bench.simhash"):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as e:
@@ -92,7 +92,7 @@ def _load_plugins() -> None:
                 raise
 
 
-def run(cfg: Config, stages: list[str], n_posts: int, console: Console) -> dict:
+def run(cfg: Config, stages: list[str], n_posts: int, console: Console, **opts) -> dict:
     _load_plugins()
     names = stages or list(STAGES)
     unknown = [s for s in names if s not in STAGES]
@@ -101,7 +101,7 @@ def run(cfg: Config, stages: list[str], n_posts: int, console: Console) -> dict:
     report: dict = {}
     for name in names:
         console.print(f"bench: {name} ...")
-        report[name] = STAGES[name](cfg, console, n_posts=n_posts)
+        report[name] = STAGES[name](cfg, console, n_posts=n_posts, **opts)
     t = Table(title="yuqing bench")
     t.add_column("stage")
     t.add_column("figures")

@@ -122,6 +122,7 @@ class Rule:
     name = "rule"
     unit = "条负面帖子"  # how the value reads in a summary
     negative_only = True
+    final = True  # a Finding fixes value, threshold and severity (`bare` says what noise control sees)
 
     def __init__(self, params: RuleBase, ctx: Context | None = None):
         self.p = params
@@ -141,6 +142,18 @@ class Rule:
     def finish(self, store, topic: str, now: datetime, f: Finding) -> Alert | None:
         return self.alert(store, topic, now, f.start, f.end, value=f.value, threshold=f.threshold,
                           baseline=f.baseline, severity=f.severity)
+
+    def bare(self, topic: str, now: datetime, f: Finding) -> Alert:
+        """The alert as noise control judges it (value, threshold, severity, window, link), before
+        the store is read for examples, keywords and text: a rule still firing in its cooldown
+        costs no request."""
+        sev = f.severity or text.severity_for(f.value, f.threshold, self.p.warning_at, self.p.critical_at)
+        a = Alert(topic=topic, rule=self.name, severity=sev, fired_at=now, window_start=f.start, window_end=f.end,
+                  value=f.value, baseline=f.baseline, ratio=(f.value / f.baseline) if f.baseline else None,
+                  threshold=f.threshold, kibana_url=text.kibana_url(self.ctx.kibana_url, self.ctx.kibana_data_view,
+                                                                    topic, f.start, f.end, self.negative_only))
+        a.title = text.title(a)
+        return a
 
     def check(self, store, topic: str, now: datetime, f: Finding | None) -> list[Alert]:
         a = self.finish(store, topic, now, f) if f is not None else None

@@ -11,6 +11,7 @@ from alerts.rules.base import Finding, Need, Rule, View
 class Influencer(Rule):
     name = "influencer"
     unit = "互动量（最高一条负面帖）"
+    final = False  # `finish` reads the posts and measures value and threshold
 
     def needs(self, now: datetime) -> list[Need]:
         """Candidates: negative posts by an author past `min_followers` or with one engagement

@@ -80,7 +80,7 @@ def test_histogram_backtest_raises_what_the_live_engine_raises(es_node, tmp_path
             while t <= t1:
                 live += [as_line(a) for a in flatten(eng.run_once(t))]
                 t += td(minutes=1)
-            eng = Engine(cfg, store, state=MemoryState(), outbox=None)
+            eng = Engine(cfg, store, state=MemoryState(), outbox=None, dress=False)  # as `alerts backtest`
             hist += [as_line(a) for _, msgs in backtest(eng, t0, t1, td(minutes=1)) for a in flatten(msgs)]
         rules = {(x["topic"], x["rule"], x["kind"]) for x in live}
         assert {(crisis.BURST, "negative_surprise", "alert"), ("weibo", "source_down", "alert"),

@@ -119,7 +119,7 @@ def backtest(cfg, since, until, topic, rules, step) -> None:
     steps = int((t1 - t0) / step) + 1
     if steps > 200_000:
         fail(f"{steps} steps is too many; use a larger --step or a shorter range", 2)
-    eng = Engine(cfg, _store(cfg), state=MemoryState(), outbox=None)
+    eng = Engine(cfg, _store(cfg), state=MemoryState(), outbox=None, dress=False)  # lines need no examples
     raised = []
     try:  # histograms fetched once, the rules judged in memory at each step (alerts/backtest.py)
         for _, msgs in run_backtest(eng, t0, t1, step, topics=[topic] if topic else None, rules=list(rules) or None):

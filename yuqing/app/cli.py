@@ -240,12 +240,13 @@ def print_breakdown(total: int, b: dict[str, dict[str, int]]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object keyed by stage")
 @click.option("--stage", "stages", multiple=True, help="run only these stages")
 @click.option("--posts", default=20000, show_default=True, help="synthetic posts for the indexing stage")
+@click.option("--clean", is_flag=True, help="drop the data a stage keeps for reuse (alerts: its 1 M posts) afterwards")
 @config_option
-def bench(cfg, as_json: bool, stages: tuple[str, ...], posts: int) -> None:
+def bench(cfg, as_json: bool, stages: tuple[str, ...], posts: int, clean: bool) -> None:
     """Measure stage throughputs against the configured cluster (see bench/)."""
     from bench.harness import run
 
-    report = run(cfg, stages=list(stages), n_posts=posts, console=err)
+    report = run(cfg, stages=list(stages), n_posts=posts, console=err, clean=clean)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
 
