@@ -3,7 +3,7 @@
 The alert engine asks, for every topic and rule of a cycle, how many posts (negative ones, ones
 naming a sensitive term, ones by big accounts ...) fell in each of its windows. `window_table`
 answers all of it in ONE multi-search: per `Series` (which posts count), one search with a
-`terms` aggregation over the topics and a `filters` sub-aggregation over the windows (split
+`filters` aggregation over the windows and a `terms` sub-aggregation over the topics (split
 into a few searches of the same multi-search when topics × windows would pass the node's bucket
 limit). `histograms` serves backtests: one topic's series as date histograms over a whole range,
 fetched once; any window on the grid is then a difference of prefix sums, in memory.

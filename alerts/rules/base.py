@@ -1,16 +1,18 @@
-"""The rule contract: `evaluate(store, topic, now) -> list[Alert]`, in two halves so the engine
+"""The rule contract: `evaluate(store, topic, now) -> list[Alert]`, in parts so the engine
 measures every topic of a cycle at once (issue 17):
 
 - `needs(now)`: the counts the rule reads, as (Series, start, end) windows;
-- `judge(counts, now) -> Finding | None`: a pure verdict on those counts (`counts` is a `View`
-  of one topic: `count(series, start, end)`, `row(...)` with summed fields);
-- `finish(store, topic, now, finding) -> Alert | None`: examples, keywords, link and text of a
-  rule that fired (only then is the store read again).
+- `judge(counts, now) -> {case: Finding}`: a pure verdict over a `View` of counts for many
+  cases at once (numpy arrays: the topics of a cycle live, or one topic's instants in a
+  backtest), the same code either way;
+- `bare(topic, now, finding)`: the alert as noise control judges it, with no request;
+- `finish(store, topic, now, finding) -> Alert | None`: examples, keywords, link and text of an
+  alert to be told (only then is the store read again).
 
 The engine fills the counts of all topics with one multi-search (yuqing/post_batch.py
-`window_table`); `alerts backtest` fills them from histograms fetched once (`histograms`), and
-both call the same `judge`. A rule is configured once (its section of `alerts.rules`, merged
-with the topic's overrides) and keeps nothing between calls.
+`window_table`); `alerts backtest` fills them from histograms fetched once (`histograms`). A
+rule is configured once (its section of `alerts.rules`, merged with the topic's overrides) and
+keeps nothing between calls.
 """
 from __future__ import annotations
 
