@@ -22,6 +22,7 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationError, field_va
 from alerts.config import AlertsConfig
 from crawlers.config import SourcesConfig
 from nlp.config import NlpConfig
+from yuqing.app.console.settings import ConsoleConfig
 from yuqing.app.schedule_config import ScheduleConfig
 from yuqing.config import ElasticsearchConfig, Strict, Topic, match_topics, yuqing_home
 from yuqing.mentions import is_name
@@ -93,6 +94,7 @@ class Config(Strict):
     schedule: ScheduleConfig = ScheduleConfig()
     retention: RetentionConfig = RetentionConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    console: ConsoleConfig = ConsoleConfig()  # `yuqing serve` (yuqing/app/console/settings.py)
     path: str | None = Field(None, exclude=True)
 
     @field_validator("timezone")
@@ -180,7 +182,7 @@ def _describe(err: dict, model: type[BaseModel]) -> str:
         hint = f"; did you mean {close[0]!r}?" if close else (f"; allowed: {', '.join(allowed)}" if allowed else "")
         return f"{key}: unknown key{hint}"
     value = err.get("input")
-    shown = repr(value)
+    shown = repr(value) if "password" not in key else "(hidden)"  # a plaintext password is never echoed
     if len(shown) > 60:
         shown = shown[:57] + "..."
     msg = err["msg"].removeprefix("Value error, ")
