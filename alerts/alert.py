@@ -59,6 +59,9 @@ class Alert(BaseModel):
     negative_aspects: dict[str, float] = Field(default_factory=dict)
     kibana_url: str | None = None
     chart_png: bytes | None = Field(None, exclude=True)  # optional chart for e-mail (not stored)
+    # The incident this alert opened or joined (alerts/incidents.py) and its page in the console.
+    incident_id: str | None = None
+    incident_url: str | None = None
     # Several rules firing for one topic at once are merged into one message: the others ride here.
     related: list["Alert"] = Field(default_factory=list)
 

@@ -17,6 +17,7 @@ import logging
 from datetime import datetime, timezone
 
 from alerts.alert import Alert
+from alerts.incidents import Incidents
 from alerts.noise import decide, merge
 from alerts.outbox import Outbox
 from alerts.rules import RULES, build_rules
@@ -35,6 +36,7 @@ class Engine:
         self.state = state if state is not None else EsState(store)
         self.outbox = Outbox(cfg, store) if outbox == "auto" else outbox
         self.record = record
+        self.incidents = Incidents(store, cfg) if self.outbox is not None and record else None
 
     def run_once(self, now: datetime | None = None, topics: list[str] | None = None,
                  rules: list[str] | None = None) -> list[Alert]:
@@ -107,8 +109,24 @@ class Engine:
             if self.record and not self.state.record(msg, now):
                 continue  # recorded by someone else at the same instant
             out.append(msg)
+            self._incident(msg, now)
             self._hand_over(msg)
         return out
+
+    def _incident(self, msg: Alert, now: datetime) -> None:
+        """Open or join the topic's incident, so the message carries its console link. An incident
+        that cannot be written must not hold the alert back: it goes out without the link."""
+        if self.incidents is None:
+            return
+        try:
+            inc = self.incidents.attach(msg, now)
+        except StoreUnavailable:
+            raise
+        except Exception as e:
+            log.error("%s: no incident for alert %s (%s: %s)", msg.topic, msg.id, type(e).__name__, e)
+            return
+        if inc is not None:
+            msg.incident_id, msg.incident_url = inc.id, inc.url(self.cfg.alerts.incidents.console_url)
 
     def _hand_over(self, msg: Alert) -> None:
         if self.outbox is None or not self.record:
@@ -119,6 +137,7 @@ class Engine:
     def _requeue(self, now: datetime) -> None:
         for a in self.state.unqueued(since=now - REQUEUE_WINDOW):
             log.warning("alert %s was recorded but not handed to the outbox; handing it over now", a.id)
+            self._incident(a, now)
             self._hand_over(a)
 
     def deliver(self, now: datetime | None = None) -> list:
