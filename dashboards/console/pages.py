@@ -55,31 +55,28 @@ def overview(store, topics: list[str], now: datetime, tz: str, open_incidents: l
             "alerts": alert_rows(alerts, ZoneInfo(tz))[::-1]}
 
 
-def incident(store, inc, now: datetime, tz: str) -> dict:
+def incident(store, inc, now: datetime, tz: str, window: timedelta) -> dict:
     """The incident page: its record as dicts, and the effect of each recorded response (the
     before/after comparison of dashboards/effect.py with its chart)."""
-    effects = []
-    for r in getattr(inc, "responses", None) or []:
-        effects.append(response_effect(store, inc, r, now, tz))
+    effects = [response_effect(store, inc, r, now, tz, window) for r in sorted(inc.responses, key=lambda r: r.at)]
     return {"inc": inc, "events": [as_dict(e) for e in inc.events or []],
             "timeline": [as_dict(t) for t in inc.timeline or []], "notes": [as_dict(n) for n in inc.notes or []],
             "responses": [as_dict(r) for r in inc.responses or []], "playbook": as_dict(inc.playbook) if inc.playbook else None,
             "effects": effects}
 
 
-def response_effect(store, inc, response, now: datetime, tz: str) -> dict:
+def response_effect(store, inc, response, now: datetime, tz: str, window: timedelta) -> dict:
+    """One response's before/after report (per platform) and its chart."""
     from dashboards import effect
 
-    rep = effect.effect_report(store, inc, response, now, tz=tz)
-    return {"response": as_dict(response), "report": rep, "png": data_uri(effect.effect_chart(rep, tz=tz))}
+    rep = effect.effect_report(store, inc.topic, response.at, now, window)
+    return {"response": as_dict(response), "report": rep, "rows": [rep.total, *rep.platforms],
+            "png": data_uri(effect.effect_chart(rep, tz))}
 
 
-def effects(store, incidents: list, now: datetime, tz: str) -> list[dict]:
-    out = []
-    for inc in incidents:
-        for r in inc.responses:
-            out.append({"inc": inc, **response_effect(store, inc, r, now, tz)})
-    return out
+def effects(store, incidents: list, now: datetime, tz: str, window: timedelta) -> list[dict]:
+    return [{"inc": inc, **response_effect(store, inc, r, now, tz, window)}
+            for inc in incidents for r in sorted(inc.responses, key=lambda r: r.at)]
 
 
 def topic_events(store, topic: str, start: datetime, end: datetime, tz: str) -> dict:

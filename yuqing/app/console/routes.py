@@ -10,7 +10,9 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from pydantic import ValidationError
 
+from alerts.incidents import IncidentError, Response
 from dashboards.console import pages as views
 from yuqing.app import audit as audit_log
 from yuqing.app.console.auth import ROLE_ZH, audit, current_user, require
@@ -47,7 +49,7 @@ def _globals() -> dict:
 def overview():
     c = ctx()
     now = c.clock()
-    open_incidents = [i for i in c.incidents.list() if i.status != "resolved"]
+    open_incidents = c.incidents.list(status="active")
     data = views.overview(c.store, c.cfg.topic_names(), now, c.tz, open_incidents)
     return render_template("overview.html", **data)
 
@@ -76,22 +78,27 @@ def _incident(incident_id: str):
 def incident(incident_id: str):
     c = ctx()
     inc = _incident(incident_id)
-    data = views.incident(c.store, inc, c.clock(), c.tz)
+    data = views.incident(c.store, inc, c.clock(), c.tz, c.cfg.alerts.incidents.effect_window)
     user = current_user()
     return render_template("incident.html", **data, can_act=user.can("responder"),
                            owners=[u.name for u in c.cfg.console.users if u.role != "viewer"])
 
 
-def _act(incident_id: str, action: str, do: Callable[[Any, str, datetime], Any], detail: str = ""):
+def _version() -> int | None:
+    """The incident version the form was drawn from: a change made meanwhile by someone else
+    is refused (the other session is told) rather than silently overwritten."""
+    v = request.form.get("version", "")
+    return int(v) if v.isdigit() else None
+
+
+def _act(incident_id: str, action: str, do: Callable[[Any, str, datetime, int | None], Any], detail: str = ""):
     """Run one incident action as the current user, audit it with its outcome, and go back to
     the incident with a message (the reason when the incidents module refused it)."""
-    from alerts.incidents import IncidentError
-
     c = ctx()
     _incident(incident_id)
     user = current_user()
     try:
-        do(c.incidents, user.name, c.clock())
+        do(c.incidents, user.name, c.clock(), _version())
     except IncidentError as e:
         audit(action, f"incident:{incident_id}", ok=False, detail=f"{e}")
         flash(f"未执行：{e}", "error")
@@ -111,7 +118,7 @@ def _text(name: str, limit: int = 4000) -> str:
 @pages.post("/incidents/<incident_id>/ack")
 @require("responder")
 def ack(incident_id: str):
-    return _act(incident_id, "ack", lambda inc, by, now: inc.ack(incident_id, by, now))
+    return _act(incident_id, "ack", lambda inc, by, now, v: inc.ack(incident_id, by, now, v))
 
 
 @pages.post("/incidents/<incident_id>/assign")
@@ -121,7 +128,7 @@ def assign(incident_id: str):
     if current_app.extensions["yuqing.users"].get(owner) is None:
         flash(f"未执行：没有用户 {owner}", "error")
         return redirect(url_for("pages.incident", incident_id=incident_id))
-    return _act(incident_id, "assign", lambda inc, by, now: inc.assign(incident_id, owner, by, now), f"owner {owner}")
+    return _act(incident_id, "assign", lambda inc, by, now, v: inc.assign(incident_id, owner, by, now, v), f"owner {owner}")
 
 
 @pages.post("/incidents/<incident_id>/note")
@@ -131,33 +138,34 @@ def note(incident_id: str):
     if not text:
         flash("未执行：备注不能为空", "error")
         return redirect(url_for("pages.incident", incident_id=incident_id))
-    return _act(incident_id, "note", lambda inc, by, now: inc.note(incident_id, text, by, now), text[:200])
+    return _act(incident_id, "note", lambda inc, by, now, v: inc.note(incident_id, text, by, now, v), text[:200])
 
 
 @pages.post("/incidents/<incident_id>/respond")
 @require("responder")
 def respond(incident_id: str):
-    from alerts.incidents import Response
-
     c = ctx()
     try:
         at = _local_time(request.form.get("at", ""), c.tz) or c.clock()
     except ValueError:
         flash("未执行：回应时间格式应为 YYYY-MM-DDTHH:MM", "error")
         return redirect(url_for("pages.incident", incident_id=incident_id))
-    url = _text("url", 2000)
-    if url and not url.startswith(("http://", "https://")):
-        flash("未执行：回应链接须以 http:// 或 https:// 开头", "error")
+    try:
+        resp = Response(at=at, channel=_text("channel", 100) or "官方微博", text=_text("text"),
+                        url=_text("url", 2000) or None, by=current_user().name)
+    except ValidationError as e:
+        msg = "; ".join(err["msg"].removeprefix("Value error, ") for err in e.errors())
+        audit("respond", f"incident:{incident_id}", ok=False, detail=msg)
+        flash(f"未执行：{msg}", "error")
         return redirect(url_for("pages.incident", incident_id=incident_id))
-    resp = Response(at=at, channel=_text("channel", 100) or "官方微博", text=_text("text"), url=url or None)
-    return _act(incident_id, "respond", lambda inc, by, now: inc.respond(incident_id, resp, by, now),
-                f"{resp.channel} {at.isoformat()} {url}")
+    return _act(incident_id, "respond", lambda inc, by, now, v: inc.respond(incident_id, resp, by, now, v),
+                f"{resp.channel} {at.isoformat()} {resp.url or ''}")
 
 
 @pages.post("/incidents/<incident_id>/resolve")
 @require("responder")
 def resolve(incident_id: str):
-    return _act(incident_id, "resolve", lambda inc, by, now: inc.resolve(incident_id, by, now))
+    return _act(incident_id, "resolve", lambda inc, by, now, v: inc.resolve(incident_id, by, now, v))
 
 
 def _local_time(value: str, tz: str) -> datetime | None:
@@ -185,8 +193,8 @@ def topic_events(topic: str):
 def effect():
     """Every incident with a recorded response, newest first, each with its before/after chart."""
     c = ctx()
-    items = [i for i in c.incidents.list() if i.responses]
-    return render_template("effect.html", rows=views.effects(c.store, items, c.clock(), c.tz))
+    items = [i for i in c.incidents.list(limit=100) if i.responses]
+    return render_template("effect.html", rows=views.effects(c.store, items, c.clock(), c.tz, c.cfg.alerts.incidents.effect_window))
 
 
 @pages.get("/audit")

@@ -35,8 +35,15 @@ class Background:
         self.thread.start()
 
     def close(self) -> None:
-        self.server.close()
+        """Stop from the server's own loop (closing its sockets from here would race the select)."""
+
+        def stop() -> None:
+            for dispatcher in list(self.server._map.values()):  # the listener, open connections, the trigger
+                dispatcher.close()
+
+        self.server.trigger.pull_trigger(stop)
         self.thread.join(timeout=10)
+        self.server.task_dispatcher.shutdown()
 
     def __enter__(self):
         return self
