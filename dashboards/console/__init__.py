@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 TEMPLATES = Path(__file__).with_name("templates")
-STATUS_ZH = {"open": "待处理", "acknowledged": "已确认", "responding": "回应中", "resolved": "已解决"}
+KIND_ZH = {"alert": "预警", "status": "状态", "assign": "指派", "note": "备注", "response": "回应", "playbook": "预案"}
 
 
 def local_time(value, tz: str, fmt: str = "%m-%d %H:%M") -> str:
@@ -23,9 +23,10 @@ def local_time(value, tz: str, fmt: str = "%m-%d %H:%M") -> str:
 
 
 def template_filters(tz: str) -> dict:
+    from alerts.incidents import STATUS_ZH
     from dashboards.report import RULE_ZH
     from dashboards.summary import SEVERITY_ZH
 
     return {"localtime": lambda v, fmt="%m-%d %H:%M": local_time(v, tz, fmt),
             "status_zh": lambda s: STATUS_ZH.get(s, s), "severity_zh": lambda s: SEVERITY_ZH.get(s, s),
-            "rule_zh": lambda s: RULE_ZH.get(s, s), "pct": lambda v: f"{100 * float(v or 0):.0f}%"}
+            "rule_zh": lambda s: RULE_ZH.get(s, s), "kind_zh": lambda s: KIND_ZH.get(s, s), "pct": lambda v: f"{100 * float(v or 0):.0f}%"}

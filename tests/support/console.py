@@ -17,12 +17,13 @@ ACCOUNTS = {"lin": ("viewer", "viewer-pass-1"), "zhou": ("responder", "responder
 _hashes: dict[str, str] = {}
 
 
-def console_cfg(es_url: str, tmp_path, **console):
+def console_cfg(es_url: str, tmp_path, topics: list[dict] | None = None, **console):
     for name, (_, pw) in ACCOUNTS.items():
         if name not in _hashes:
             _hashes[name] = hash_password(pw)
     users = [{"name": n, "role": r, "password_hash": _hashes[n]} for n, (r, _) in ACCOUNTS.items()]
-    return make_cfg(es_url, tmp_path, console={"users": users, **console})
+    extra = {"topics": topics} if topics is not None else {}
+    return make_cfg(es_url, tmp_path, console={"users": users, **console}, **extra)
 
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
