@@ -33,6 +33,7 @@ __all__ = ["Event", "Voice", "find_events", "key_voices", "cluster", "rank", "fe
 
 MAX_POSTS = 5000  # posts read per window; above it the newest are clustered (Event.truncated says so)
 MERGE_THRESHOLD = 0.12  # cosine similarity at which two groups are one story (tuned on the bench set)
+MIN_SHARED = 2  # terms a group must share with a cluster to join it
 SAMPLE_IDS = 200  # post ids an event carries (the full list stays in memory only)
 TITLE_CHARS = 20
 ENGAGEMENT = ("likes", "comments", "reposts")
@@ -189,8 +190,10 @@ def _leader(X, sizes: list[int], threshold: float) -> list[list[int]]:
         k = len(clusters)
         best, dot = -1, 0.0
         if k and len(cols):
-            dots = C[:k, cols] @ vals
+            sub = C[:k, cols]
+            dots = sub @ vals
             sims = dots / np.sqrt(np.asarray(norm2, dtype=np.float32))
+            sims[(sub > 0).sum(axis=1) < MIN_SHARED] = 0  # one common word is not a story
             j = int(np.argmax(sims))
             if sims[j] >= threshold:
                 best, dot = j, float(dots[j])

@@ -107,8 +107,8 @@ def _copy(text: str, rng: random.Random) -> str:
     return f"{rng.choice(TAGS)}{t}" if rng.random() < 0.5 else f"{t}{rng.choice(TAGS)}"
 
 
-def mixture(start: datetime | None = None, seed: int = 16) -> list[dict]:
-    """Posts with a "story" label each (story name or "noise"), spread over 24 hours from `start`."""
+def mixture(start: datetime | None = None, seed: int = 16, hours: float = 24) -> list[dict]:
+    """Posts with a "story" label each (story name or "noise"), spread over `hours` from `start`."""
     rng = random.Random(seed)
     start = start or datetime(2026, 5, 1, tzinfo=timezone.utc)
     platforms = ["weibo", "douyin", "xiaohongshu", "zhihu", "tieba"]
@@ -119,7 +119,7 @@ def mixture(start: datetime | None = None, seed: int = 16) -> list[dict]:
         nonlocal n
         n += 1
         d = {"platform": kw.pop("platform", rng.choice(platforms)), "post_id": f"ev{n}", "text": text,
-             "published_at": (start + timedelta(hours=offset_h)).isoformat(), "sentiment_label": label,
+             "published_at": (start + timedelta(hours=min(max(offset_h, 0), 23.9) * hours / 24)).isoformat(), "sentiment_label": label,
              "sentiment": {"negative": -0.8, "positive": 0.7, "neutral": 0.0}[label],
              "author_id": f"u{rng.randint(1, 400)}", "author_name": f"用户{rng.randint(1, 400)}",
              "author_followers": rng.choice([12, 80, 300, 1500, 9000]), "likes": rng.randint(0, 60),
