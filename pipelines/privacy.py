@@ -83,8 +83,10 @@ class Privacy:
                     value = getattr(post, name)
                     if value and raw_id in value:
                         setattr(post, name, own.sub(pid, value))
+        by_reach = self._public_by_reach(post)
+        own = raw_name.strip().casefold() if raw_name and by_reach else None  # its own @name stays too
         if raw_name and not _PSEUDO_NAME.match(raw_name) and raw_name.strip().casefold() not in self.public \
-                and not self._public_by_reach(post):
+                and not by_reach:
             pname = self.pseudo.author_name(post.platform, raw_name)
             post.author_name = pname
             mention = "@" + raw_name  # also a name outside the mention grammar, e.g. with a space
@@ -95,7 +97,7 @@ class Privacy:
         for name in ("title", "text"):
             value = getattr(post, name)
             if value and ("@" in value or "＠" in value):
-                new, n = mentions.replace(value, lambda m: self._mention(post.platform, m))
+                new, n = mentions.replace(value, lambda m: self._mention(post.platform, m, own))
                 if n:
                     setattr(post, name, new)
                     self.mentions += n
@@ -104,10 +106,10 @@ class Privacy:
         """An account at or above `privacy.public_followers` is public: it keeps its name."""
         return self.public_followers is not None and (post.author_followers or 0) >= self.public_followers
 
-    def _mention(self, platform: str, name: str) -> str | None:
+    def _mention(self, platform: str, name: str, own: str | None = None) -> str | None:
         """The same keyed function as author names: "@name" becomes that author's pseudonym."""
         assert self.pseudo is not None
-        if _PSEUDO_HEAD.match(name) or name.casefold() in self.public:
+        if _PSEUDO_HEAD.match(name) or name.casefold() in self.public or name.casefold() == own:
             return None
         return self.pseudo.author_name(platform, name)
 
