@@ -205,6 +205,7 @@ class AlertsConfig(Strict):
     kibana_url: str | None = "http://127.0.0.1:5601"
     kibana_data_view: str | None = None  # Kibana data view id for Discover links
     top_posts: int = Field(5, ge=0, le=50)
+    top_events: int = Field(3, ge=0, le=10)  # events named in a message ("主要事件", alerts/events.py); 0: none
     rules: Rules = Rules()
     topics: dict[str, dict[str, dict[str, Any]]] = {}  # topic -> rule -> overridden keys
     # Delivery (alerts/outbox.py, alerts/channels/): where alerts go and how hard the outbox tries.

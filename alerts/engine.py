@@ -16,7 +16,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
+from alerts import text
 from alerts.alert import Alert
+from alerts.events import find_events
 from alerts.incidents import Incidents
 from alerts.noise import decide, merge
 from alerts.outbox import Outbox
@@ -73,10 +75,30 @@ class Engine:
                     continue
                 if note is not None:
                     notes.append(note)
-            raised += self._tell(merge(notes), now)
+            raised += self._tell(self._with_events(merge(notes)), now)
         if sources:
             raised += self._tell(self._sources(now), now)
         return raised
+
+    def _with_events(self, msgs: list[Alert]) -> list[Alert]:
+        """Name the events behind each firing message (one search per message, not per rule)."""
+        n = self.cfg.alerts.top_events
+        for msg in msgs:
+            if msg.kind == "recovery" or not n:
+                continue
+            order = "posts" if msg.rule == "volume_spike" else "negative"
+            try:
+                events = find_events(self.store, msg.topic, msg.window_start, msg.window_end, limit=3 * n, order=order)
+            except StoreUnavailable:
+                raise
+            except StoreError as e:  # the message goes out without its events
+                log.error("%s: events could not be read: %s", msg.topic, e)
+                continue
+            msg.events = [e.brief() for e in events if order == "posts" or e.negative][:n]
+            line = text.events_zh(msg.events)
+            if line and line not in msg.summary:
+                msg.summary += line
+        return msgs
 
     def _sources(self, now: datetime) -> list[Alert]:
         """`source_down` for every crawl source at once (per source, not per topic)."""

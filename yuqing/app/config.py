@@ -66,6 +66,10 @@ class PrivacyConfig(Strict):
     # Accounts kept by name, as author and in @mentions: the brand's own and the media accounts a
     # team must see. Every other @name in stored text is pseudonymised like an author's name.
     public_accounts: list[Annotated[str, AfterValidator(_account_name)]] = []
+    # Authors with at least this many followers keep their name as author (media, celebrities: a
+    # brand must be able to contact them; key voices, alerts/voices.py). null: every author is
+    # pseudonymised. Their author id is pseudonymised all the same.
+    public_followers: int | None = Field(None, ge=1)
     # Demo and tests only: without YUQING_PSEUDO_KEY, generate and use $YUQING_HOME/pseudo.key.
     # Otherwise a crawl or an ingest refuses to store posts without the variable.
     local_key: bool = False
