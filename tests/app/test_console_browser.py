@@ -27,6 +27,8 @@ def test_a_responder_works_the_spike_incident_in_the_browser(world):
     assert "/login" in seen["login_url"]
     assert inc.title in seen["overview"]  # the overview lists the open incident
     assert crisis.BURST in seen["incident"] and "未指派" in seen["incident"]
+    assert inc.events and seen["events"] == len(inc.events)  # the events that drove the alert
+    assert inc.events[0]["title"] in seen["incident"]
     assert seen["after_ack"] == "已确认"
     assert seen["owner"] == "admin"
     assert scenario.NOTE in seen["after_respond"]
@@ -35,5 +37,8 @@ def test_a_responder_works_the_spike_incident_in_the_browser(world):
     charts = seen["charts"]
     assert len(charts) == 1 and charts[0]["done"] and charts[0]["w"] > 300 and charts[0]["h"] > 150, charts
     assert not seen["errors"], seen["errors"]
+    # the topic's events page lists the window's events; the effect page shows the response
+    assert seen["topic_events"] >= 1 and "关键声音" in seen["topic_events_text"]
+    assert inc.title in seen["effect_page"] and seen["effect_page_charts"] == 1
     done = sorted(e["action"] for e in audit_entries(store, who="zhou", ok=True))  # one clock instant: no order
     assert done == sorted(["login", "ack", "assign", "note", "respond"]), done

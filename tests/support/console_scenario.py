@@ -84,6 +84,12 @@ def work_incident(base: str, incident_id: str, screenshot: Path | None = None) -
             "img.effect-chart", "els => els.map(i => ({w: i.naturalWidth, h: i.naturalHeight, done: i.complete}))")
         if screenshot:
             page.screenshot(path=str(screenshot), full_page=True)
+        page.click(f"header >> text={crisis.BURST} 事件")
+        seen["topic_events"] = page.locator("#events tr").count() - 1
+        seen["topic_events_text"] = page.inner_text("main")
+        page.click("header >> text=回应效果")
+        seen["effect_page"] = page.inner_text("main")
+        seen["effect_page_charts"] = page.locator("img.effect-chart").count()
         browser.close()
     return seen
 
