@@ -121,7 +121,7 @@ def effect_report(store, topic: str, response_at: datetime, now: datetime, windo
     total = _compare("全部", r.get("w", {}).get("buckets", {}), margin, min_posts)
     platforms = [_compare(b["key"], b["w"]["buckets"], margin, min_posts) for b in r.get("p", {}).get("buckets", [])]
     trajectory = [(datetime.fromtimestamp(b["key"] / 1000, tz=timezone.utc), b["doc_count"], b["neg"]["doc_count"])
-                  for b in r.get("h", {}).get("buckets", [])]
+                  for b in r.get("h", {}).get("buckets", []) if b["key"] < (t + length).timestamp() * 1000]
     reasons = list(total.growing) + [f"{p.platform}：{g}" for p in platforms for g in p.growing]
     return Effect(topic=topic, response_at=t, length=length, complete=length >= window, total=total,
                   platforms=platforms, trajectory=trajectory, escalation=bool(total.growing), reasons=reasons)
