@@ -54,12 +54,12 @@ class IncidentDocs:
     def create(self, doc_id: str, doc: dict) -> Doc | None:
         """Create once; None when another writer created this id first."""
         self.setup()
-        return self.store.put(self.index, doc_id, doc, expect=None, refresh=True)
+        return self.store.put(self.index, doc_id, doc, expect=None)
 
     def write(self, doc_id: str, doc: dict, expect: Doc) -> Doc | None:
         """Replace if still at the version read; None when someone else wrote in between."""
         self.setup()
-        return self.store.put(self.index, doc_id, doc, expect=expect, refresh=True)
+        return self.store.put(self.index, doc_id, doc, expect=expect)
 
     def search(self, status: list[str] | None = None, topic: str | None = None, since: datetime | None = None,
                size: int = 50) -> list[Doc]:
