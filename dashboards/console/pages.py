@@ -7,7 +7,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from alerts.state_docs import StateDocs
-from dashboards import charts
+from alerts.events import find_events
+from alerts.voices import key_voices
+from dashboards import charts, effect
 from dashboards.console import local_time
 from dashboards.queries import ReportQueries
 from dashboards.report import alert_rows, data_uri
@@ -67,8 +69,6 @@ def incident(store, inc, now: datetime, tz: str, window: timedelta) -> dict:
 
 def response_effect(store, inc, response, now: datetime, tz: str, window: timedelta) -> dict:
     """One response's before/after report (per platform) and its chart."""
-    from dashboards import effect
-
     rep = effect.effect_report(store, inc.topic, response.at, now, window)
     return {"response": as_dict(response), "report": rep, "rows": [rep.total, *rep.platforms],
             "png": data_uri(effect.effect_chart(rep, tz))}
@@ -81,8 +81,6 @@ def effects(store, incidents: list, now: datetime, tz: str, window: timedelta) -
 
 def topic_events(store, topic: str, start: datetime, end: datetime, tz: str) -> dict:
     """The topic's events in the window (alerts/events.py) with the key voices of the topic."""
-    from alerts.events import find_events, key_voices
-
     events = find_events(store, topic, start, end, limit=10)
     voices = key_voices(store, topic, start, end, n=10)
     return {"events": events, "voices": [as_dict(v) for v in voices],
