@@ -16,7 +16,7 @@ from dashboards.report import alert_rows, data_uri
 from dashboards.summary import pct
 
 DONE_ZH = {"ack": "已确认此事件", "assign": "已指派负责人", "note": "已添加备注", "respond": "已记录回应",
-           "resolve": "已标记为解决"}
+           "resolve": "已标记为解决", "step": "已完成该步骤"}
 
 
 def as_dict(x: Any) -> dict:
@@ -64,7 +64,7 @@ def incident(store, inc, now: datetime, tz: str, window: timedelta) -> dict:
     return {"inc": inc, "events": [as_dict(e) for e in inc.events or []],
             "timeline": [as_dict(t) for t in inc.timeline or []], "notes": [as_dict(n) for n in inc.notes or []],
             "responses": [as_dict(r) for r in inc.responses or []], "playbook": as_dict(inc.playbook) if inc.playbook else None,
-            "effects": effects}
+            "effects": effects, "overdue": [i for i, s in enumerate(inc.playbook.steps) if s.overdue(now)]}
 
 
 def response_effect(store, inc, response, now: datetime, tz: str, window: timedelta) -> dict:

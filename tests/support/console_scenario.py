@@ -28,6 +28,14 @@ RESPONSE_AT = "2026-11-20T15:00"  # Shanghai, as typed into the form
 NOTE = "已联系售后负责人，核实电池批次"
 
 
+def scenario_cfg(es_url: str, tmp_path):
+    """The test accounts, the burst topic, and the shipped negative_spike playbooks also for the
+    negative_surprise rule (the one that tells this burst first), so the incident has its steps."""
+    cfg = console_cfg(es_url, tmp_path, topics=crisis.TOPICS[:1])
+    cfg.alerts.playbooks.setdefault("negative_surprise", cfg.alerts.playbooks["negative_spike"])
+    return cfg
+
+
 def spike_incident(cfg, store):
     """Ingest the burst topic's posts and run the engine every 5 minutes from the burst's start
     until an incident is open; returns it."""
@@ -67,6 +75,7 @@ def work_incident(base: str, incident_id: str, screenshot: Path | None = None) -
         page.click(f"a[href='/incidents/{incident_id}'] >> nth=1")
         seen["incident"] = page.inner_text("main")
         seen["events"] = page.locator("#events tr").count() - 1
+        seen["playbook"] = page.inner_text("#playbook") if page.locator("#playbook").count() else ""
         page.click("#ack")
         seen["after_ack"] = page.inner_text("#status")
         page.select_option("#owner-select", "admin")
@@ -74,12 +83,16 @@ def work_incident(base: str, incident_id: str, screenshot: Path | None = None) -
         seen["owner"] = page.inner_text("#owner")
         page.fill("#note-text", NOTE)
         page.click("#note")
+        seen["overdue"] = page.locator("#playbook .tag.critical").count()
+        page.click("#playbook li >> nth=0 >> button")  # the first step of the playbook: done
+        seen["after_step"] = page.inner_text("#playbook")
         page.fill("#resp-at", RESPONSE_AT)
         page.fill("#resp-url", "https://weibo.com/xinghe/official-statement")
         page.fill("#resp-text", "关于部分星河X5电池问题的说明：已开通免费检测与更换通道。")
         page.click("#respond")
         seen["after_respond"] = page.inner_text("main")
         seen["status"] = page.inner_text("#status")
+        seen["playbook_after"] = page.inner_text("#playbook") if page.locator("#playbook").count() else ""
         seen["charts"] = page.eval_on_selector_all(
             "img.effect-chart", "els => els.map(i => ({w: i.naturalWidth, h: i.naturalHeight, done: i.complete}))")
         if screenshot:
@@ -105,7 +118,7 @@ def main(argv: list[str]) -> int:
         return 2
     es = config_mod.load(ROOT / "config.yaml").elasticsearch.hosts[0]
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = console_cfg(es, Path(tmp), topics=crisis.TOPICS[:1])
+        cfg = scenario_cfg(es, Path(tmp))
         store = Store(cfg.elasticsearch)
         try:
             inc = spike_incident(cfg, store)

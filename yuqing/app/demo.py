@@ -260,6 +260,8 @@ def run_demo(cfg) -> Steps:
         steps.guard("alerts", evaluate_and_deliver, dcfg, store, steps, now)
         steps.guard("report", report, dcfg, store, steps, now)
         steps.guard("summary", print_summary, dcfg, store, hook, mail, time.monotonic() - t0)
+        steps.ok("console", f"yuqing serve --config {dcfg.path}, then open http://{dcfg.console.host}:{dcfg.console.port}/"
+                 + ("" if dcfg.console.users else " (first add a user to console.users: yuqing serve hash-password)"))
     finally:
         if server is not None:
             server.shutdown()

@@ -177,6 +177,14 @@ def resolve(incident_id: str):
     return _act(incident_id, "resolve", lambda inc, by, now, v: inc.resolve(incident_id, by, now, v))
 
 
+@pages.post("/incidents/<incident_id>/steps/<int:number>/done")
+@require("responder")
+def done_step(incident_id: str, number: int):
+    """Mark playbook step `number` (1-based, as the page numbers them) done."""
+    return _act(incident_id, "step", lambda inc, by, now, v: inc.done_step(incident_id, number, by, now, v),
+                f"step {number}")
+
+
 def _local_time(value: str, tz: str) -> datetime | None:
     """A datetime-local form value, read in the console's time zone; '' is None."""
     value = value.strip()
