@@ -135,3 +135,20 @@ def test_plaintext_password_in_config_is_refused(es_node, tmp_path):
     msg = str(e.value)
     assert "console.users.0.password_hash" in msg and "yuqing serve hash-password" in msg
     assert "hunter2" not in msg
+
+
+def test_hash_password_makes_a_hash_that_logs_in(tmp_path):
+    from argon2 import PasswordHasher
+
+    def run(password: str):
+        return subprocess.run([sys.executable, "-m", "yuqing.app", "serve", "hash-password", "--password-stdin"],
+                              input=password + "\n", capture_output=True, text=True, cwd=str(tmp_path), timeout=120,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+    r = run("a long enough pass")
+    assert r.returncode == 0, r.stderr
+    h = r.stdout.strip()
+    assert h.startswith("$argon2id$") and "a long enough pass" not in r.stdout
+    assert PasswordHasher().verify(h, "a long enough pass")
+    short = run("short")
+    assert short.returncode == 2 and "8 characters" in short.stderr
