@@ -106,3 +106,13 @@ def test_list_and_show_for_people_and_scripts(env):
     assert data["overdue"] == ["致电公关负责人"] and data["effect"]["escalation"] is True
     assert data["effect"]["total"]["after"]["posts"] == 60 and data["effect"]["total"]["before"]["posts"] == 6
     assert run("show", "nope-1").returncode == 1
+
+
+def test_the_demo_summary_names_the_incident_and_the_console_link(env, capsys):
+    from yuqing.app.demo_summary import print_incidents
+
+    cfg, store, svc, inc, run = env
+    print_incidents(cfg, store, NOW + td(minutes=20))
+    out = capsys.readouterr().out
+    assert f"打开控制台: yuqing serve → http://127.0.0.1:8765/incidents/{inc.id}" in out
+    assert "预案步骤逾期 1 个" in out and f"yuqing incidents show {inc.id}" in out
