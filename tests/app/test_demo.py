@@ -19,7 +19,6 @@ def demo_store(cfg):
     yield s
     s.drop_all()
     s.es.indices.delete(index=f"{demo_cfg.index_prefix}-outbox*", ignore_unavailable=True, allow_no_indices=True)
-    s.es.indices.delete(index=f"{demo_cfg.index_prefix}-incidents", ignore_unavailable=True)
 
 
 def webhook_bodies(home) -> list[dict]:

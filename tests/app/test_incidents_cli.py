@@ -33,7 +33,6 @@ def env(es_node, tmp_path, cli):
     svc = Incidents(store, cfg)
     inc = svc.attach(Alert(topic=T, rule="negative_spike", severity="critical", fired_at=NOW,
                            window_start=NOW - td(minutes=15), window_end=NOW, value=40), NOW)
-    store.ensure_index(audit.audit_index(store), audit.AUDIT_MAPPING)  # so drop_all removes it too
 
     def run(*args):
         return cli("incidents", *args, "--config", str(cfg_file))
