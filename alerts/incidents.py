@@ -19,9 +19,9 @@ from typing import Callable, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from alerts.alert import SEVERITY_RANK, Alert
+from alerts.alert import SEVERITY_RANK, SEVERITY_ZH, Alert
 from alerts.incident_docs import IncidentDocs, incident_id
-from alerts.text import RULE_ZH
+from alerts.text import KIND_TAG, RULE_ZH
 
 Status = Literal["open", "acknowledged", "responding", "resolved"]
 STATUS_ZH = {"open": "待处理", "acknowledged": "已确认", "responding": "回应中", "resolved": "已解决"}
@@ -192,8 +192,8 @@ class Incidents:
             if _event_key(e) not in seen:
                 inc.events.append(dict(e))
                 seen.add(_event_key(e))
-        inc.log(now, "alert", f"{alert.title or alert.rule}（{alert.kind}，{alert.severity}，当前值 {alert.value:g}）"
-                f" #{alert.id}", "system")
+        tag = "、".join(x for x in (KIND_TAG.get(alert.kind), SEVERITY_ZH.get(alert.severity)) if x)
+        inc.log(now, "alert", f"{alert.title or alert.rule}（{tag}，当前值 {alert.value:g}） #{alert.id}", "system")
         for a in [alert, *alert.related]:
             if a.kind != "recovery":
                 self._add_playbook(inc, a.rule, a.severity, now)
@@ -259,8 +259,7 @@ class Incidents:
             if inc.status != "responding":
                 self._status(inc, "respond", "responding", by, t)
             inc.responses.append(r)
-            inc.log(t, "response", f"{r.channel} 回应（{r.at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC）："
-                    f"{r.text[:200]}{' ' + r.url if r.url else ''}", by)
+            inc.log(t, "response", f"{r.channel} 回应：{r.text[:200]}{' ' + r.url if r.url else ''}", by)
             for s in inc.playbook.steps:
                 if s.on_response and not s.done:
                     s.done, s.done_at, s.done_by = True, r.at, by
