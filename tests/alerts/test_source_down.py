@@ -113,3 +113,18 @@ def test_daemon_raises_source_down_behind_a_login_wall_and_recovers(es_node, tmp
         assert len(told("alert")) == 1  # and no repeat while it stayed down
     finally:
         drop(store)
+
+
+def test_retention_deletes_old_crawl_runs_only(cfg, store, tmp_path):
+    """`<prefix>-crawls` is one index, so retention deletes its old run documents one by one
+    (retention.crawl_runs_days, default 90): older runs go, the rest, source_down's history, stays."""
+    from yuqing.app.scheduler import Runner
+
+    add_runs(store, [run("weibo", NOW - td(days=91), new=1), run("weibo", NOW - td(days=89), new=2),
+                     run("news", NOW - td(days=200)), run("news", NOW - td(hours=1), new=3)])
+    line = Runner(cfg, History(tmp_path / "h.sqlite")).retention(now=NOW)
+    assert "deleted 2 crawl runs older than 90 days" in line, line
+    left = sorted((d["spider"], d["new"]) for d in store.find(store.crawls_index, {"match_all": {}}))
+    assert left == [("news", 3), ("weibo", 2)]
+    # A second pass finds nothing more to delete.
+    assert "deleted 0 crawl runs" in Runner(cfg, History(tmp_path / "h.sqlite")).retention(now=NOW)
