@@ -56,6 +56,9 @@ def test_actions_follow_the_rules_and_are_audit_logged(env):
     r = run("respond", inc.id, "--url", "ftp://x", "--text", "说明", "--channel", "weibo", "--by", "alice",
             "--now", at(NOW + td(minutes=9)))
     assert r.returncode == 2 and "http" in r.stderr
+    r = run("respond", inc.id, "--text", "说明", "--channel", "weibo", "--at", "2026-11-22 19:00", "--by", "alice",
+            "--now", at(NOW + td(minutes=10)))  # 19:00 in Shanghai: before the incident opened
+    assert r.returncode == 1 and "早于事件开启时间 2026-11-22 20:00" in r.stderr
     r = run("respond", inc.id, "--url", "https://weibo.com/brand/1", "--text", "致歉并说明处理方案",
             "--channel", "weibo", "--at", "2026-11-22 20:40", "--by", "alice", "--now", at(NOW + td(minutes=45)))
     assert r.returncode == 0, r.stderr
@@ -68,14 +71,15 @@ def test_actions_follow_the_rules_and_are_audit_logged(env):
 
     log = audit.recent(store, 50)
     rows = [(e["who"], e["action"], e["target"], e["ok"]) for e in reversed(log)]
-    assert rows == [("alice", "incident.ack", inc.id, True), ("bob", "incident.ack", inc.id, False),
-                    ("alice", "incident.assign", inc.id, True), ("alice", "incident.note", inc.id, True),
-                    ("alice", "incident.respond", inc.id, False), ("alice", "incident.respond", inc.id, True),
-                    ("alice", "incident.resolve", inc.id, True), ("bob", "incident.resolve", inc.id, False),
-                    ("eve", "incident.ack", "nope-1", False)]
+    i = f"incident:{inc.id}"  # the console's names for actions and targets
+    assert rows == [("alice", "ack", i, True), ("bob", "ack", i, False), ("alice", "assign", i, True),
+                    ("alice", "note", i, True), ("alice", "respond", i, False), ("alice", "respond", i, False),
+                    ("alice", "respond", i, True), ("alice", "resolve", i, True), ("bob", "resolve", i, False),
+                    ("eve", "ack", "incident:nope-1", False)]
     assert "不能确认" in log[-2]["detail"] and log[-1]["at"] == at(NOW + td(minutes=5))
+    assert all(e["detail"].startswith("via cli") for e in log)
     r = run("audit", "--json", "--target", inc.id)
-    assert r.returncode == 0 and len(json.loads(r.stdout)) == 8
+    assert r.returncode == 0 and len(json.loads(r.stdout)) == 9
 
 
 def test_list_and_show_for_people_and_scripts(env):
