@@ -117,6 +117,8 @@ class Engine:
         states = self.state.rules(list(keys.values()))
         notes = []
         for source, fired in verdicts.items():
+            if self.state.silenced_until(source, now):
+                continue  # `alerts silence --topic <source>`: state untouched, told when the silence ends
             prev = states.get(keys[source])
             note, new = decide(prev, fired, now, self.cfg.alerts, source, rule.name, self.cfg.timezone, p.recover_after)
             if new is not None and not self.state.put_rule(keys[source], new, expect=prev):

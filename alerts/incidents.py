@@ -14,14 +14,15 @@ make an illegal transition. The clock is always a parameter.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, field_validator
 
-from alerts.alert import SEVERITY_RANK, Alert
+from alerts.alert import SEVERITY_RANK, SEVERITY_ZH, Alert
 from alerts.incident_docs import IncidentDocs, incident_id
-from alerts.text import RULE_ZH
+from alerts.text import KIND_TAG, RULE_ZH
 
 Status = Literal["open", "acknowledged", "responding", "resolved"]
 STATUS_ZH = {"open": "待处理", "acknowledged": "已确认", "responding": "回应中", "resolved": "已解决"}
@@ -31,6 +32,7 @@ ACTION_ZH = {"ack": "确认", "respond": "记录回应", "resolve": "标记解�
 ALLOWED = {"ack": ("open",), "respond": ("open", "acknowledged", "responding"),
            "resolve": ("open", "acknowledged", "responding")}
 RETRIES = 8  # conditional writes lost to other writers before giving up
+FUTURE_SKEW = timedelta(minutes=5)  # a response "at" this far ahead of the clock is still accepted
 
 
 class IncidentError(Exception):
@@ -135,6 +137,7 @@ class Incidents:
         self.store = store
         self.acfg = getattr(cfg, "alerts", cfg)
         self.icfg = self.acfg.incidents
+        self.tz = getattr(cfg, "timezone", "Asia/Shanghai")  # for times in messages people read
         self.docs = IncidentDocs(store)
 
     # -- alerts open and join incidents ---------------------------------------------------
@@ -192,8 +195,8 @@ class Incidents:
             if _event_key(e) not in seen:
                 inc.events.append(dict(e))
                 seen.add(_event_key(e))
-        inc.log(now, "alert", f"{alert.title or alert.rule}（{alert.kind}，{alert.severity}，当前值 {alert.value:g}）"
-                f" #{alert.id}", "system")
+        tag = "、".join(x for x in (KIND_TAG.get(alert.kind), SEVERITY_ZH.get(alert.severity)) if x)
+        inc.log(now, "alert", f"{alert.title or alert.rule}（{tag}，当前值 {alert.value:g}） #{alert.id}", "system")
         for a in [alert, *alert.related]:
             if a.kind != "recovery":
                 self._add_playbook(inc, a.rule, a.severity, now)
@@ -256,11 +259,11 @@ class Incidents:
         """Record the brand's response and move to responding; steps marked `on_response` are done."""
         def fn(inc: Incident, t: datetime) -> None:
             r = response.model_copy(update={"by": response.by or by})
+            self._check_time(inc, r.at, t)
             if inc.status != "responding":
                 self._status(inc, "respond", "responding", by, t)
             inc.responses.append(r)
-            inc.log(t, "response", f"{r.channel} 回应（{r.at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC）："
-                    f"{r.text[:200]}{' ' + r.url if r.url else ''}", by)
+            inc.log(t, "response", f"{r.channel} 回应：{r.text[:200]}{' ' + r.url if r.url else ''}", by)
             for s in inc.playbook.steps:
                 if s.on_response and not s.done:
                     s.done, s.done_at, s.done_by = True, r.at, by
@@ -284,6 +287,16 @@ class Incidents:
             s.done, s.done_at, s.done_by = True, t, by
             inc.log(t, "playbook", f"完成步骤 {number}：{s.do}", by)
         return self._change(inc_id, now, version, fn)
+
+    def _check_time(self, inc: Incident, at: datetime, now: datetime) -> None:
+        """A response cannot predate its incident, nor lie in the future (5 minutes of clock skew)."""
+        zone = ZoneInfo(self.tz)
+        if at < inc.opened_at:
+            raise IncidentError(f"回应时间 {at.astimezone(zone):%Y-%m-%d %H:%M} 早于事件开启时间 "
+                                f"{inc.opened_at.astimezone(zone):%Y-%m-%d %H:%M} (a response cannot predate its incident)")
+        if at > now + FUTURE_SKEW:
+            raise IncidentError(f"回应时间 {at.astimezone(zone):%Y-%m-%d %H:%M} 晚于现在 "
+                                f"(a response cannot be in the future)")
 
     # -- the one write path ----------------------------------------------------------------
     @staticmethod

@@ -100,6 +100,9 @@ def test_status_runs_open_acknowledged_responding_resolved_and_refuses_the_rest(
             action()
     with pytest.raises(IncidentError, match="no incident nope-9"):
         svc.ack("nope-9", "bob", NOW)
+    for when, why in ((NOW - td(minutes=1), "早于事件开启时间"), (NOW + td(days=1), "in the future")):
+        with pytest.raises(IncidentError, match=why):
+            svc.respond(inc.id, Response(at=when, text="x", channel="weibo"), "bob", NOW + td(hours=3))
     with pytest.raises(ValueError, match="http"):
         Response(url="javascript:alert(1)", at=NOW, channel="weibo")
     statuses = [t.text for t in svc.get(inc.id).timeline if t.kind == "status"]

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from alerts.incidents import Incidents
 from alerts.state_docs import StateDocs
 from yuqing.app import config as config_mod
 from yuqing.store import Store
@@ -52,6 +53,11 @@ def test_demo_end_to_end_and_idempotent(cli, cfg, demo_store, tmp_path):
     bodies = webhook_bodies(home)
     assert any(b["body"]["alert"]["topic"] == "星河手机" for b in bodies)
     assert mails(home), "no mail reached the demo Maildir"
+    # The spike opened an incident; the summary says how to open it, the alerts carried its link.
+    [inc] = Incidents(demo_store, dcfg).list("active")
+    assert inc.topic == "星河手机"
+    assert f"打开控制台: yuqing serve → http://127.0.0.1:8765/incidents/{inc.id}" in out, out[-3000:]
+    assert any(b["body"]["alert"].get("incident_id") == inc.id for b in bodies)
 
     # Second run: same documents, nothing raised or delivered again.
     hooks_before, mails_before = len(webhook_bodies(home)), len(mails(home))
@@ -64,6 +70,7 @@ def test_demo_end_to_end_and_idempotent(cli, cfg, demo_store, tmp_path):
     assert len(StateDocs(demo_store).alerts(size=100)) == alerts_before
     assert len(webhook_bodies(home)) == hooks_before
     assert len(mails(home)) == mails_before
+    assert [i.id for i in Incidents(demo_store, dcfg).list()] == [inc.id]  # no second incident
     # Last, so the checks above run even while a part is still failing: every step succeeded.
     failed = [line for line in (out + out2).splitlines() if line.startswith("✗")]
     assert r.returncode == 0 and r2.returncode == 0 and not failed, failed or out[-3000:]

@@ -33,7 +33,6 @@ def env(es_node, tmp_path, cli):
     svc = Incidents(store, cfg)
     inc = svc.attach(Alert(topic=T, rule="negative_spike", severity="critical", fired_at=NOW,
                            window_start=NOW - td(minutes=15), window_end=NOW, value=40), NOW)
-    store.ensure_index(audit.audit_index(store), audit.AUDIT_MAPPING)  # so drop_all removes it too
 
     def run(*args):
         return cli("incidents", *args, "--config", str(cfg_file))
@@ -57,6 +56,9 @@ def test_actions_follow_the_rules_and_are_audit_logged(env):
     r = run("respond", inc.id, "--url", "ftp://x", "--text", "说明", "--channel", "weibo", "--by", "alice",
             "--now", at(NOW + td(minutes=9)))
     assert r.returncode == 2 and "http" in r.stderr
+    r = run("respond", inc.id, "--text", "说明", "--channel", "weibo", "--at", "2026-11-22 19:00", "--by", "alice",
+            "--now", at(NOW + td(minutes=10)))  # 19:00 in Shanghai: before the incident opened
+    assert r.returncode == 1 and "早于事件开启时间 2026-11-22 20:00" in r.stderr
     r = run("respond", inc.id, "--url", "https://weibo.com/brand/1", "--text", "致歉并说明处理方案",
             "--channel", "weibo", "--at", "2026-11-22 20:40", "--by", "alice", "--now", at(NOW + td(minutes=45)))
     assert r.returncode == 0, r.stderr
@@ -69,14 +71,15 @@ def test_actions_follow_the_rules_and_are_audit_logged(env):
 
     log = audit.recent(store, 50)
     rows = [(e["who"], e["action"], e["target"], e["ok"]) for e in reversed(log)]
-    assert rows == [("alice", "incident.ack", inc.id, True), ("bob", "incident.ack", inc.id, False),
-                    ("alice", "incident.assign", inc.id, True), ("alice", "incident.note", inc.id, True),
-                    ("alice", "incident.respond", inc.id, False), ("alice", "incident.respond", inc.id, True),
-                    ("alice", "incident.resolve", inc.id, True), ("bob", "incident.resolve", inc.id, False),
-                    ("eve", "incident.ack", "nope-1", False)]
+    i = f"incident:{inc.id}"  # the console's names for actions and targets
+    assert rows == [("alice", "ack", i, True), ("bob", "ack", i, False), ("alice", "assign", i, True),
+                    ("alice", "note", i, True), ("alice", "respond", i, False), ("alice", "respond", i, False),
+                    ("alice", "respond", i, True), ("alice", "resolve", i, True), ("bob", "resolve", i, False),
+                    ("eve", "ack", "incident:nope-1", False)]
     assert "不能确认" in log[-2]["detail"] and log[-1]["at"] == at(NOW + td(minutes=5))
+    assert all(e["detail"].startswith("via cli") for e in log)
     r = run("audit", "--json", "--target", inc.id)
-    assert r.returncode == 0 and len(json.loads(r.stdout)) == 8
+    assert r.returncode == 0 and len(json.loads(r.stdout)) == 9
 
 
 def test_list_and_show_for_people_and_scripts(env):
@@ -106,3 +109,13 @@ def test_list_and_show_for_people_and_scripts(env):
     assert data["overdue"] == ["致电公关负责人"] and data["effect"]["escalation"] is True
     assert data["effect"]["total"]["after"]["posts"] == 60 and data["effect"]["total"]["before"]["posts"] == 6
     assert run("show", "nope-1").returncode == 1
+
+
+def test_the_demo_summary_names_the_incident_and_the_console_link(env, capsys):
+    from yuqing.app.demo_summary import print_incidents
+
+    cfg, store, svc, inc, run = env
+    print_incidents(cfg, store, NOW + td(minutes=20))
+    out = capsys.readouterr().out
+    assert f"打开控制台: yuqing serve → http://127.0.0.1:8765/incidents/{inc.id}" in out
+    assert "预案步骤逾期 1 个" in out and f"yuqing incidents show {inc.id}" in out

@@ -43,7 +43,9 @@ class ConfigError(Exception):
 
 
 class RetentionConfig(Strict):
-    days: int = Field(365, ge=1)
+    days: int = Field(365, ge=1)  # monthly post indices whose newest possible post is older go
+    # `<prefix>-crawls` (source health): runs older than this are deleted; source_down looks back days
+    crawl_runs_days: int = Field(90, ge=7)
 
 
 def _account_name(name: str) -> str:

@@ -203,6 +203,8 @@ def evaluate_and_deliver(dcfg, store, steps: Steps, now: datetime) -> list:
     store.refresh()
     raised = engine.run_once(now)
     steps.ok("alerts", f"{len(raised)} alerts raised this run" if raised else "no alert raised this run")
+    for inc_id in dict.fromkeys(m.incident_id for m in raised if m.incident_id):
+        steps.ok("incident", f"{inc_id} (yuqing incidents show {inc_id})")
     # The outbox retries with back-off; give the local receivers a few passes to answer.
     sent = failed = 0
     for _ in range(10):

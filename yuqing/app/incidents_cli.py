@@ -49,8 +49,13 @@ def _service(cfg):
     return store, Incidents(store, cfg)
 
 
+def target(inc_id: str) -> str:
+    """The audit log's name for an incident, as the console writes it."""
+    return inc_id if inc_id.startswith("incident:") else f"incident:{inc_id}"
+
+
 def _act(cfg, action: str, inc_id: str, by: str, now: datetime, fn, detail: str = "") -> None:
-    """Run one action, audit it (refusals too), print the result or the refusal."""
+    """Run one action, audit it (refusals too, `via cli` in the detail), print the result or the refusal."""
     from alerts.incidents import STATUS_ZH, IncidentError
     from yuqing.app import audit
     from yuqing.store import StoreUnavailable
@@ -59,14 +64,14 @@ def _act(cfg, action: str, inc_id: str, by: str, now: datetime, fn, detail: str 
     try:
         inc = fn(svc)
     except IncidentError as e:
-        audit.record(store, by, f"incident.{action}", inc_id, now, ok=False, detail=str(e))
+        audit.record(store, by, action, target(inc_id), now, ok=False, detail=f"via cli: {e}")
         fail(str(e))
     except StoreUnavailable as e:
         fail(str(e))
     except ValueError as e:  # a bad response (URL, channel) from the model's validation
-        audit.record(store, by, f"incident.{action}", inc_id, now, ok=False, detail=str(e))
+        audit.record(store, by, action, target(inc_id), now, ok=False, detail=f"via cli: {e}")
         fail(str(e), 2)
-    audit.record(store, by, f"incident.{action}", inc_id, now, detail=detail)
+    audit.record(store, by, action, target(inc_id), now, detail=f"via cli{': ' + detail if detail else ''}")
     console.print(f"{inc.id}: {STATUS_ZH[inc.status]}（{action}，{by}），版本 {inc.version}", highlight=False,
                   markup=False)
 
@@ -172,8 +177,6 @@ def respond(cfg, inc_id, url, text, channel, at, by, now) -> None:
         when = parse_when(at, now, cfg.timezone) if at else now
     except ValueError as e:
         fail(f"--at: {e}", 2)
-    if when > now:
-        fail(f"--at ({at}) is in the future", 2)
 
     def fn(s):
         return s.respond(inc_id, Response(url=url, at=when, text=text, channel=channel, by=by), by, now)
@@ -203,16 +206,16 @@ def step(cfg, inc_id, number, by, now) -> None:
 
 @incidents.command("audit")
 @click.option("--limit", default=50, show_default=True)
-@click.option("--target", help="only entries about this incident id")
+@click.option("--target", "target_id", help="only entries about this incident id")
 @click.option("--json", "as_json", is_flag=True, help="a JSON array")
 @config_option
-def audit_cmd(cfg, limit, target, as_json) -> None:
+def audit_cmd(cfg, limit, target_id, as_json) -> None:
     """The audit log (CLI and console actions, refusals included), newest first."""
     from yuqing.app import audit
     from yuqing.app.incidents_view import when
     from yuqing.store import Store
 
-    rows = audit.recent(Store(cfg.elasticsearch), limit, target=target)
+    rows = audit.recent(Store(cfg.elasticsearch), limit, target=target(target_id) if target_id else None)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return

@@ -52,7 +52,7 @@ def show_lines(inc: Incident, now: datetime, tz: str, url: str, effect: list[str
              f"告警 {len(inc.alert_ids)} 条（规则：{'、'.join(inc.rules) or '-'}）；关联事件 {len(inc.events)} 个",
              f"控制台：{url}"]
     for e in inc.events:
-        lines.append(f"  · 事件 {e.get('id', '')} {e.get('title') or e.get('label') or ''}".rstrip())
+        lines.append(f"  · {e.get('summary') or e.get('title') or ''}  #{e.get('id', '')}")
     if inc.playbook.steps or inc.playbook.replies:
         lines += ["", f"预案（{'、'.join(inc.playbook.sources)}）："] + step_lines(inc, now, tz)
         lines += [f"  回应模板 {i}：{r}" for i, r in enumerate(inc.playbook.replies, 1)]
