@@ -272,7 +272,7 @@ def cluster(topic: str, docs: list[dict], threshold: float = MERGE_THRESHOLD, tr
         if len(members) < min_posts:
             continue
         best, keywords = _describe(docs, members, X, terms, cl)
-        rep = docs[groups[cl[best]][0]]
+        rep = min((docs[i] for i in groups[cl[best]]), key=lambda d: d["published_at"])  # the original
         out.append(build_event(topic, docs, members, rep, keywords, truncated))
     return out
 

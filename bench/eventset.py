@@ -3,7 +3,8 @@ and tests/alerts/test_events.py.
 
 Every sentence below was written by the project's authors for this purpose (no crawled text).
 Seven stories about the same phone brand (so the brand's name and "手机" are shared by all, as in
-real monitoring), each told in several independently worded paraphrases; `mixture()` expands them
+real monitoring), each told in several independently worded paraphrases, and a held-out mixture
+of four stories about another brand (HELD_OUT, written after the clustering was tuned on STORIES); `mixture()` expands them
 deterministically into posts: the paraphrases, near copies of some (a hashtag or an emoticon added,
 punctuation changed: what a copy campaign looks like), and reposts that point at their original
 (`repost_of`, with a `//@` chain). Unrelated one-off posts that merely mention the brand are noise,
@@ -98,6 +99,54 @@ NOISE = [
     "今年的年假打算去云南，大家有推荐的路线吗",
     "家里的绿萝长得太快了，需要换个大盆",
 ]
+# Written after MERGE_THRESHOLD and MIN_SHARED were chosen on STORIES, and never tuned on: the
+# bench's held-out figures. Another brand (a tea-drink chain), four stories and noise.
+HELD_OUT_TOPIC = "青禾奶茶"
+HELD_OUT: dict[str, dict] = {
+    "foreign_body": {"label": "negative", "texts": [
+        "青禾奶茶喝出一根头发，店员还说是我自己掉进去的",
+        "在青禾买的奶茶里有异物，像是塑料片，差点吞下去",
+        "又看到有人在青禾奶茶里喝出异物了，这是第几次了",
+        "奶茶杯底有一只小虫子，青禾的卫生到底有没有人管",
+        "青禾奶茶喝出异物投诉了三天，门店只愿意退一杯的钱",
+        "朋友在青禾的珍珠奶茶里喝出了钢丝球的碎渣",
+        "异物事件越来越多，青禾奶茶后厨卫生必须彻查",
+    ]},
+    "price_rise": {"label": "negative", "texts": [
+        "青禾奶茶全线涨价两块，小杯都要十八了",
+        "涨价之后杯子还变小了，青禾这波操作劝退",
+        "青禾奶茶又涨价了，一年涨了三次，喝不起了",
+        "奶茶涨价可以理解，但青禾涨完价分量还少了",
+        "青禾会员价也跟着涨，积分还缩水，涨价太狠",
+        "看到青禾涨价的通知，默默把外卖订单取消了",
+    ]},
+    "new_flavor": {"label": "positive", "texts": [
+        "青禾新品桂花乌龙太好喝了，桂花香很自然",
+        "排了半小时队买到桂花乌龙新品，值得",
+        "青禾这款桂花乌龙是今年喝过最好的新品",
+        "新出的桂花乌龙不会太甜，茶味很足，推荐",
+        "桂花乌龙新品限定杯也好看，青禾审美在线",
+        "每天一杯桂花乌龙，青禾新品让我上瘾",
+    ]},
+    "inspection": {"label": "negative", "texts": [
+        "市场监管局通报青禾奶茶两家门店食品安全检查不合格",
+        "青禾门店被查出使用过期原料，监管部门已经立案",
+        "食品安全抽检结果出来了，青禾奶茶有门店菌落总数超标",
+        "青禾奶茶因为卫生检查不合格被责令停业整顿",
+        "监管通报里点名青禾，过期原料和超标问题都有",
+        "看到青禾被市场监管局通报，抽检不合格的门店关了",
+    ]},
+}
+HELD_OUT_NOISE = [
+    "今天加班到十点，地铁上人还是很多",
+    "周末带狗去公园，它玩疯了",
+    "新学了一道菜，西红柿炒蛋终于不糊了",
+    "这部电视剧的结局太仓促了",
+    "早上跑步遇到下雨，淋成落汤鸡",
+    "楼下超市打折，买了一堆水果",
+    "青禾奶茶旁边那家书店关门了，有点可惜",
+    "最近在学吉他，手指疼得不行",
+]
 TAGS = ["#星河手机#", "[怒]", "[doge]", "#数码#", "！！", "。。。", "[吃瓜]"]
 
 
@@ -107,9 +156,12 @@ def _copy(text: str, rng: random.Random) -> str:
     return f"{rng.choice(TAGS)}{t}" if rng.random() < 0.5 else f"{t}{rng.choice(TAGS)}"
 
 
-def mixture(start: datetime | None = None, seed: int = 16, hours: float = 24) -> list[dict]:
+def mixture(start: datetime | None = None, seed: int = 16, hours: float = 24, stories: dict | None = None,
+            noise: list[str] | None = None, topic: str = TOPIC, id_prefix: str = "ev") -> list[dict]:
     """Posts with a "story" label each (story name or "noise"), spread over `hours` from `start`."""
     rng = random.Random(seed)
+    stories = STORIES if stories is None else stories
+    noise = NOISE if noise is None else noise
     start = start or datetime(2026, 5, 1, tzinfo=timezone.utc)
     platforms = ["weibo", "douyin", "xiaohongshu", "zhihu", "tieba"]
     out: list[dict] = []
@@ -118,17 +170,17 @@ def mixture(start: datetime | None = None, seed: int = 16, hours: float = 24) ->
     def add(story: str, text: str, label: str, offset_h: float, **kw) -> dict:
         nonlocal n
         n += 1
-        d = {"platform": kw.pop("platform", rng.choice(platforms)), "post_id": f"ev{n}", "text": text,
+        d = {"platform": kw.pop("platform", rng.choice(platforms)), "post_id": f"{id_prefix}{n}", "text": text,
              "published_at": (start + timedelta(hours=min(max(offset_h, 0), 23.9) * hours / 24)).isoformat(), "sentiment_label": label,
              "sentiment": {"negative": -0.8, "positive": 0.7, "neutral": 0.0}[label],
              "author_id": f"u{rng.randint(1, 400)}", "author_name": f"用户{rng.randint(1, 400)}",
              "author_followers": rng.choice([12, 80, 300, 1500, 9000]), "likes": rng.randint(0, 60),
-             "comments": rng.randint(0, 20), "reposts": rng.randint(0, 10), "topics": [TOPIC],
+             "comments": rng.randint(0, 20), "reposts": rng.randint(0, 10), "topics": [topic],
              "story": story, **kw}
         out.append(d)
         return d
 
-    for k, (story, spec) in enumerate(STORIES.items()):
+    for k, (story, spec) in enumerate(stories.items()):
         centre = 2 + k * 3  # stories peak at different hours
         for text in spec["texts"]:
             orig = add(story, text, spec["label"], centre + rng.uniform(-2, 2))
@@ -137,6 +189,10 @@ def mixture(start: datetime | None = None, seed: int = 16, hours: float = 24) ->
             for _ in range(rng.randint(0, 2)):
                 add(story, f"转发微博 //@{orig['author_name']}:{text}", spec["label"], centre + rng.uniform(0, 4),
                     platform=orig["platform"], repost_of=orig["post_id"])
-    for i, text in enumerate(NOISE):
+    for text in noise:
         add("noise", text, "neutral", rng.uniform(0, 23))
     return out
+
+
+def held_out(start: datetime | None = None, seed: int = 17) -> list[dict]:
+    return mixture(start, seed, stories=HELD_OUT, noise=HELD_OUT_NOISE, topic=HELD_OUT_TOPIC, id_prefix="ho")

@@ -59,6 +59,13 @@ def test_stories_become_events_with_their_facts(cfg, store):
     assert [e.id for e in find_events(store, TOPIC, START, START + timedelta(days=1), limit=3)] == \
         [e.id for e in events[:3]]
     assert find_events(store, "别的专题", START, START + timedelta(days=1)) == []
+    # the report lists the period's events and key voices per topic
+    from dashboards.report import build_report, render_html
+
+    html = render_html(build_report(store, [TOPIC], START + timedelta(days=1), days=1))
+    assert "主要事件" in html and f"{top.title}（38 帖，负面 100%）" in html
+    assert html.index(top.title) < html.index(events[1].title)
+    assert "意见领袖" in html and "（假名）" in html  # every author here is below any threshold
 
 
 def test_an_alert_names_the_events_behind_it(es_node, tmp_path):
