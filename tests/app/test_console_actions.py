@@ -80,14 +80,16 @@ def test_a_response_dated_before_its_incident_or_with_a_bad_link_is_refused(serv
     c.get(f"/incidents/{inc.id}")
     c.post(f"/incidents/{inc.id}/respond", {"at": "2026-11-20T13:00", "channel": "官方微博", "text": "说明"})
     msg = flash(c.get(f"/incidents/{inc.id}").text)
-    assert "未执行" in msg
+    assert "未执行" in msg and "早于" in msg
+    c.post(f"/incidents/{inc.id}/respond", {"at": "2026-11-21T15:00", "channel": "官方微博", "text": "说明"})
+    assert "未执行" in flash(c.get(f"/incidents/{inc.id}").text)  # in the future
     c.post(f"/incidents/{inc.id}/respond", {"at": "2026-11-20T15:00", "url": "javascript:alert(1)", "text": "说明"})
     msg = flash(c.get(f"/incidents/{inc.id}").text)
     assert "未执行" in msg and "http" in msg
     c.post(f"/incidents/{inc.id}/respond", {"at": "yesterday", "text": "说明"})
     assert "YYYY-MM-DDTHH:MM" in flash(c.get(f"/incidents/{inc.id}").text)
     assert incidents.get(inc.id).responses == [] and incidents.get(inc.id).status == "open"
-    assert len(audit_entries(store, action="respond", ok=False)) == 2
+    assert len(audit_entries(store, action="respond", ok=False)) == 4
     # a good one is kept, read in Shanghai time (15:00 there is 07:00 UTC)
     c.post(f"/incidents/{inc.id}/respond", {"at": "2026-11-20T15:00", "channel": "官方微博", "text": "说明",
                                             "url": "https://weibo.com/x/1"})
