@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -15,6 +16,8 @@ from dashboards.queries import ReportQueries
 from dashboards.report import alert_rows, data_uri
 from dashboards.summary import pct
 
+# pyplot keeps global state: the server's threads draw one chart at a time.
+_DRAW = threading.Lock()
 DONE_ZH = {"ack": "已确认此事件", "assign": "已指派负责人", "note": "已添加备注", "respond": "已记录回应",
            "resolve": "已标记为解决", "step": "已完成该步骤"}
 
@@ -37,7 +40,6 @@ def overview(store, topics: list[str], now: datetime, tz: str, open_incidents: l
 
     end = now.astimezone(timezone.utc)
     start, prev = end - timedelta(days=1), end - timedelta(days=2)
-    store.refresh()
     q = ReportQueries(store)
     rows = []
     for t in topics:
@@ -49,8 +51,10 @@ def overview(store, topics: list[str], now: datetime, tz: str, open_incidents: l
     overall = q.period_stats(topics or None, start, end, interval="1h", tz=tz, keywords=1)
     trend = share = ""
     if overall["total"]:
-        trend = data_uri(charts.volume_chart(overall["timeline"], timedelta(hours=1), tz, title="近24小时声量趋势（按情感）"))
-        share = data_uri(charts.negative_share_chart(charts.regroup(overall["timeline"], 3), timedelta(hours=3), tz))
+        with _DRAW:
+            trend = data_uri(charts.volume_chart(overall["timeline"], timedelta(hours=1), tz, title="近24小时声量趋势（按情感）"))
+            share = data_uri(charts.negative_share_chart(charts.regroup(overall["timeline"], 3), timedelta(hours=3),
+                                                         tz))
     alerts = StateDocs(store).alerts(since=start, until=end + timedelta(seconds=1), size=30)[::-1]
     return {"now_label": local_time(now, tz, "%Y-%m-%d %H:%M"), "topic_rows": rows, "trend_png": trend,
             "share_png": share, "open_incidents": open_incidents,
@@ -70,8 +74,9 @@ def incident(store, inc, now: datetime, tz: str, window: timedelta) -> dict:
 def response_effect(store, inc, response, now: datetime, tz: str, window: timedelta) -> dict:
     """One response's before/after report (per platform) and its chart."""
     rep = effect.effect_report(store, inc.topic, response.at, now, window)
-    return {"response": as_dict(response), "report": rep, "rows": [rep.total, *rep.platforms],
-            "png": data_uri(effect.effect_chart(rep, tz))}
+    with _DRAW:
+        png = effect.effect_chart(rep, tz)
+    return {"response": as_dict(response), "report": rep, "rows": [rep.total, *rep.platforms], "png": data_uri(png)}
 
 
 def effects(store, incidents: list, now: datetime, tz: str, window: timedelta) -> list[dict]:

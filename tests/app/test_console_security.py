@@ -152,3 +152,16 @@ def test_hash_password_makes_a_hash_that_logs_in(tmp_path):
     assert PasswordHasher().verify(h, "a long enough pass")
     short = run("short")
     assert short.returncode == 2 and "8 characters" in short.stderr
+
+
+def test_without_elasticsearch_a_login_fails_closed(es_node, tmp_path):
+    """No audit entry can be written, so nobody is let in: a clear 503 page, no session."""
+    cfg = console_cfg(es_node, tmp_path)
+    down = cfg.elasticsearch.model_copy(update={"hosts": ["http://127.0.0.1:9"], "max_retries": 0,
+                                                "request_timeout": 5})
+    store = Store(down)
+    with Background(create_app(cfg, store, fixed_clock(NOW), incidents=Incidents(store, cfg))) as server:
+        c = Client(server.url)
+        r = c.login("zhou")
+        assert r.status_code == 503 and "Elasticsearch 不可用" in r.text
+        assert c.get("/").url.endswith("/login?next=/")  # not logged in

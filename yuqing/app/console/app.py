@@ -20,6 +20,7 @@ from dashboards.console import TEMPLATES, template_filters
 from yuqing.app import audit as audit_log
 from yuqing.app.console import auth, routes
 from yuqing.app.console.settings import session_secret
+from yuqing.store import StoreUnavailable
 
 CSP = ("default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -89,6 +90,11 @@ def _errors(app: Flask) -> None:
     @app.errorhandler(401)
     def unauthorized(e):
         return page(401, "请先登录", "会话已过期或尚未登录。")
+
+    @app.errorhandler(StoreUnavailable)
+    def store_down(e):
+        # Nothing is done without its audit entry, so a login or an action fails closed here.
+        return page(503, "Elasticsearch 不可用", f"暂时无法读写数据，请稍后重试（{e}）。")
 
     @app.errorhandler(404)
     def not_found(e):

@@ -104,11 +104,11 @@ def login():
     if user is None:
         audit("login", name, ok=False, detail="wrong name or password", who=name or "-")
         return render_template("login.html", next=request.form.get("next", ""), error="用户名或密码错误"), 401
+    audit("login", user.name, detail=f"role {user.role}", who=user.name)  # first: no audit entry, no session
     session.clear()  # no fixation: nothing from before the login survives
     session["user"] = user.name
     session.permanent = True
     g.user = user
-    audit("login", user.name, detail=f"role {user.role}")
     return redirect(_safe_next(request.form.get("next")))
 
 
