@@ -7,8 +7,8 @@ import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from alerts.state_docs import StateDocs
 from alerts.events import find_events
+from alerts.state_docs import StateDocs
 from alerts.voices import key_voices
 from dashboards import charts, effect
 from dashboards.console import local_time
