@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
+from alerts.channels.email import template_env
 from alerts.channels.text import chat_markdown
 from alerts.engine import Engine
 from alerts.events import Event, find_events, key_voices
@@ -82,6 +83,11 @@ def test_an_alert_names_the_events_behind_it(es_node, tmp_path):
         assert all(e["negative_share"] > 0 for e in msg.events)
         assert "主要事件：" + msg.events[0]["summary"] in msg.summary
         assert "主要事件：" in chat_markdown(msg, cfg.timezone)
+        env = template_env(cfg.timezone)
+        for name in ("alert.txt", "alert.html"):  # the e-mail's two parts
+            body = env.get_template(name).render(alert=msg, title=msg.title, facts=[], posts=[], tz=cfg.timezone,
+                                                 color="#000", chart_cid=None)
+            assert "主要事件：" + msg.events[0]["summary"] in body, name
         [doc] = StateDocs(store).alerts(topic=TOPIC)
         assert [e["id"] for e in doc["events"]] == [e["id"] for e in msg.events]
         ids = {e.id: e for e in find_events(store, TOPIC, msg.window_start, msg.window_end, limit=100)}
