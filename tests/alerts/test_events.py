@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
+from alerts.channels.email import template_env
 from alerts.channels.text import chat_markdown
 from alerts.engine import Engine
 from alerts.events import Event, find_events, key_voices
@@ -82,6 +83,11 @@ def test_an_alert_names_the_events_behind_it(es_node, tmp_path):
         assert all(e["negative_share"] > 0 for e in msg.events)
         assert "主要事件：" + msg.events[0]["summary"] in msg.summary
         assert "主要事件：" in chat_markdown(msg, cfg.timezone)
+        env = template_env(cfg.timezone)
+        for name in ("alert.txt", "alert.html"):  # the e-mail's two parts
+            body = env.get_template(name).render(alert=msg, title=msg.title, facts=[], posts=[], tz=cfg.timezone,
+                                                 color="#000", chart_cid=None)
+            assert "主要事件：" + msg.events[0]["summary"] in body, name
         [doc] = StateDocs(store).alerts(topic=TOPIC)
         assert [e["id"] for e in doc["events"]] == [e["id"] for e in msg.events]
         ids = {e.id: e for e in find_events(store, TOPIC, msg.window_start, msg.window_end, limit=100)}
@@ -127,3 +133,20 @@ def test_key_voices_rank_by_reach_and_name_only_public_accounts(es_node, tmp_pat
         assert [v.name for v in in_event] == ["数码日报"]
     finally:
         store.drop_all()
+
+
+def test_the_cli_lists_a_topics_events_and_voices(cfg, store, cli):
+    import json
+
+    load(cfg, store, mixture(START))
+    since, until = "2026-05-01T08:00:00", "2026-05-02T08:00:00"  # Asia/Shanghai: the mixture's 24 hours
+    r = cli("alerts", "events", "--topic", TOPIC, "--since", since, "--until", until, "-n", "3", "--voices", "2", "--json")
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["type"] for x in lines] == ["event"] * 3 + ["voice"] * 2
+    assert lines[0]["posts"] == 38 and lines[0]["title"] == "又一台星河X5电池鼓包"
+    assert all(re.fullmatch(r"网友[0-9a-f]{8}", x["name"]) and not x["public"] for x in lines[3:])
+    r = cli("alerts", "events", "--topic", TOPIC, "--since", since, "--until", until, "-n", "1")
+    assert r.returncode == 0 and r.stdout.startswith("1. 又一台星河X5电池鼓包（38 帖，负面 100%）  首发 05-01"), r.stdout
+    r = cli("alerts", "events", "--topic", "没有的专题")
+    assert r.returncode == 2 and "unknown topic '没有的专题'" in r.stderr

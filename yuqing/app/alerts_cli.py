@@ -17,6 +17,7 @@ from yuqing.app.common import config_option, console, err, fail
 
 # Delivery half: `alerts test-channel NAME`, `alerts outbox`.
 from yuqing.app.delivery_cli import outbox_cmd, test_channel  # noqa: E402
+from yuqing.app.events_cli import events_cmd
 from yuqing.times import parse_duration
 from yuqing.times import parse_when as _parse_when
 
@@ -206,3 +207,4 @@ def list_(cfg, topic, since, size) -> None:
 
 alerts.add_command(test_channel)
 alerts.add_command(outbox_cmd)
+alerts.add_command(events_cmd)  # yuqing/app/events_cli.py
