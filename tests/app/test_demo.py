@@ -3,6 +3,7 @@ Run twice to show it is idempotent: the same posts, and no alert raised or deliv
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -56,7 +57,7 @@ def test_demo_end_to_end_and_idempotent(cli, cfg, demo_store, tmp_path):
     # The spike opened an incident; the summary says how to open it, the alerts carried its link.
     [inc] = Incidents(demo_store, dcfg).list("active")
     assert inc.topic == "星河手机"
-    assert f"打开控制台: yuqing serve → http://127.0.0.1:8765/incidents/{inc.id}" in out, out[-3000:]
+    assert f"打开控制台: yuqing serve --config {dcfg.path} → http://127.0.0.1:8765/incidents/{inc.id}" in out, out[-3000:]
     assert any(b["body"]["alert"].get("incident_id") == inc.id for b in bodies)
 
     # Second run: same documents, nothing raised or delivered again.
@@ -89,6 +90,14 @@ def test_demo_config_opts_in_to_the_local_key_the_users_config_does_not(tmp_path
 
     user = make_cfg("http://127.0.0.1:9200", tmp_path, privacy={"local_key": False})
     user.path = str(write_cfg(user, tmp_path / "config.yaml"))
-    dcfg = demo_config(user, None, "http://127.0.0.1:9/hook", 2525)
+    dcfg, password = demo_config(user, None, "http://127.0.0.1:9/hook", 2525)
     assert dcfg.privacy.local_key and not config_mod.load(user.path).privacy.local_key
+    # With no console user configured, the demo's file gets `demo` (responder) whose random
+    # password is printed once: its argon2 hash only is written.
+    from argon2 import PasswordHasher
+
+    [acct] = dcfg.console.users
+    assert (acct.name, acct.role) == ("demo", "responder") and len(password) >= 12
+    assert PasswordHasher().verify(acct.password_hash, password)
+    assert password not in Path(dcfg.path).read_text(encoding="utf-8")
     assert dcfg.elasticsearch.index_prefix == f"{user.elasticsearch.index_prefix}-demo"

@@ -117,5 +117,5 @@ def test_the_demo_summary_names_the_incident_and_the_console_link(env, capsys):
     cfg, store, svc, inc, run = env
     print_incidents(cfg, store, NOW + td(minutes=20))
     out = capsys.readouterr().out
-    assert f"打开控制台: yuqing serve → http://127.0.0.1:8765/incidents/{inc.id}" in out
+    assert f"打开控制台: yuqing serve --config {cfg.path} → http://127.0.0.1:8765/incidents/{inc.id}" in out
     assert "预案步骤逾期 1 个" in out and f"yuqing incidents show {inc.id}" in out

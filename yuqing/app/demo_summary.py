@@ -95,5 +95,6 @@ def print_incidents(cfg, store, now: datetime) -> None:
         overdue = len(inc.overdue(now))
         console.print(f"  {inc.id}  {STATUS_ZH[inc.status]}  {inc.title}  告警 {len(inc.alert_ids)} 条"
                       + (f"，预案步骤逾期 {overdue} 个" if overdue else ""), highlight=False, markup=False)
-        console.print(f"  打开控制台: yuqing serve → {base}/incidents/{inc.id}", highlight=False, markup=False)
+        console.print(f"  打开控制台: yuqing serve --config {cfg.path} → {base}/incidents/{inc.id}", highlight=False,
+                      markup=False)
         console.print(f"  或命令行: yuqing incidents show {inc.id} --config {cfg.path}", highlight=False, markup=False)
