@@ -57,8 +57,14 @@ class Alert(BaseModel):
     # aspect -> share of the window's posts negative about some aspect that are negative about
     # this one (nlp/aspects.py), largest first: "主要负面方面：售后 48 %、质量 31 %".
     negative_aspects: dict[str, float] = Field(default_factory=dict)
+    # The events (alerts/events.py) behind the message, most negative first: {id, title, posts,
+    # negative_share, summary}; "主要事件：X5 电池鼓包（63 帖，负面 91%）".
+    events: list[dict] = Field(default_factory=list)
     kibana_url: str | None = None
     chart_png: bytes | None = Field(None, exclude=True)  # optional chart for e-mail (not stored)
+    # The incident this alert opened or joined (alerts/incidents.py) and its page in the console.
+    incident_id: str | None = None
+    incident_url: str | None = None
     # Several rules firing for one topic at once are merged into one message: the others ride here.
     related: list["Alert"] = Field(default_factory=list)
 

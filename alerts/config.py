@@ -166,6 +166,35 @@ RULE_NAMES = list(Rules.model_fields)
 SOURCE_RULES = ("source_down",)  # judged per crawl source, not per topic
 
 
+class PlaybookStep(Strict):
+    """One step of a playbook: what to do, due this long after the incident opened, and who."""
+
+    do: str = Field(min_length=1, max_length=300)
+    due: Duration
+    who: str | None = Field(None, max_length=200)
+    on_response: bool = False  # marked done by itself when a response is recorded (`incidents respond`)
+
+
+class Playbook(Strict):
+    """What to do for a new incident of one rule and severity (alerts/incidents.py attaches it)."""
+
+    steps: list[PlaybookStep] = []
+    replies: list[str] = []  # reply templates; `{topic}` is replaced by the incident's topic
+
+
+class IncidentsConfig(Strict):
+    """Incidents (alerts/incidents.py): how alerts group, and where people open them."""
+
+    enabled: bool = True
+    grace: Duration = timedelta(hours=2)  # a new alert this soon after resolving reopens the incident
+    console_url: str = Field("http://127.0.0.1:8765", pattern=r"^https?://")  # alerts link <url>/incidents/<id>
+    skip_rules: list[str] = ["source_down"]  # rules whose alerts open no incident (crawler health)
+    effect_window: Duration = timedelta(hours=6)  # effect report: this long before and after a response
+
+
+Severities = Literal["info", "warning", "critical"]
+
+
 class AlertsConfig(Strict):
     enabled: bool = True
     interval: Duration = timedelta(seconds=30)  # how often `yuqing run` evaluates every rule
@@ -176,11 +205,15 @@ class AlertsConfig(Strict):
     kibana_url: str | None = "http://127.0.0.1:5601"
     kibana_data_view: str | None = None  # Kibana data view id for Discover links
     top_posts: int = Field(5, ge=0, le=50)
+    top_events: int = Field(3, ge=0, le=10)  # events named in a message ("主要事件", alerts/events.py); 0: none
     rules: Rules = Rules()
     topics: dict[str, dict[str, dict[str, Any]]] = {}  # topic -> rule -> overridden keys
     # Delivery (alerts/outbox.py, alerts/channels/): where alerts go and how hard the outbox tries.
     channels: list[ChannelConfig] = []
     delivery: DeliveryConfig = DeliveryConfig()
+    # Incidents and playbooks (alerts/incidents.py): playbooks[rule][severity] is attached at open.
+    incidents: IncidentsConfig = IncidentsConfig()
+    playbooks: dict[str, dict[Severities, Playbook]] = {}
 
     @model_validator(mode="after")
     def _check(self):
@@ -197,6 +230,10 @@ class AlertsConfig(Strict):
                 if not isinstance(keys, dict):
                     raise ValueError(f"topics.{topic}.{name}: expected a mapping of rule keys")
                 self.rules_for(topic)  # validates the merged rule now
+        for key, names in (("playbooks", list(self.playbooks)), ("incidents.skip_rules", self.incidents.skip_rules)):
+            for name in names:
+                if name not in RULE_NAMES:
+                    raise ValueError(f"{key}.{name}: unknown rule; known: {', '.join(RULE_NAMES)}")
         return self
 
     def rules_for(self, topic: str) -> Rules:

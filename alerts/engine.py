@@ -17,7 +17,10 @@ import logging
 from datetime import datetime, timezone
 from functools import partial
 
+from alerts import text
 from alerts.alert import Alert
+from alerts.events import find_events
+from alerts.incidents import Incidents
 from alerts.noise import decide, merge
 from alerts.outbox import Outbox
 from alerts.rules.base import align, context_from
@@ -37,6 +40,7 @@ class Engine:
         self.state = state if state is not None else EsState(store)
         self.outbox = Outbox(cfg, store) if outbox == "auto" else outbox
         self.record = record
+        self.incidents = Incidents(store, cfg) if self.outbox is not None and record else None
 
     def run_once(self, now: datetime | None = None, topics: list[str] | None = None,
                  rules: list[str] | None = None) -> list[Alert]:
@@ -82,9 +86,9 @@ class Engine:
                 if note is not None:
                     notes.append(note)
             if notes:
-                raised += self._tell(merge(notes), now)
+                raised += self._tell(self._with_events(merge(notes)), now)
         if per_source:
-            raised += self._tell(self._sources(now, sources), now)
+            raised += self._tell(self._sources(now, sources, silenced), now)
         return raised
 
     def _decide(self, rule, topic: str, now: datetime, found, prev):
@@ -99,11 +103,32 @@ class Engine:
         fired = rule.check(self.store, topic, now, found)
         return decide_(fired[0] if fired else None)
 
+    def _with_events(self, msgs: list[Alert]) -> list[Alert]:
+        """Name the events behind each firing message (one search per message, not per rule)."""
+        n = self.cfg.alerts.top_events if self.dress else 0  # a backtest's lines name no events
+        for msg in msgs:
+            if msg.kind == "recovery" or not n:
+                continue
+            order = "posts" if msg.rule == "volume_spike" else "negative"
+            try:
+                events = find_events(self.store, msg.topic, msg.window_start, msg.window_end, limit=3 * n, order=order)
+            except StoreUnavailable:
+                raise
+            except StoreError as e:  # the message goes out without its events
+                log.error("%s: events could not be read: %s", msg.topic, e)
+                continue
+            msg.events = [e.brief() for e in events if order == "posts" or e.negative][:n]
+            line = text.events_zh(msg.events)
+            if line and line not in msg.summary:
+                msg.summary += line
+        return msgs
+
     def source_history(self, t0: datetime, t1: datetime) -> CrawlHistory:
         """The crawl runs a backtest over [t0, t1] reads (`_run(..., sources=)`)."""
         return CrawlHistory(self.store, t1)
 
-    def _sources(self, now: datetime, history: CrawlHistory | None = None) -> list[Alert]:
+    def _sources(self, now: datetime, history: CrawlHistory | None = None,
+                 silenced: set[str] = frozenset()) -> list[Alert]:
         """`source_down` for every crawl source at once (per source, not per topic)."""
         p = self.cfg.alerts.rules.source_down
         if not p.enabled:
@@ -120,6 +145,8 @@ class Engine:
         states = self.state.rules(list(keys.values()))
         notes = []
         for source, fired in verdicts.items():
+            if source in silenced:
+                continue  # `alerts silence --topic <source>`: state untouched, told when the silence ends
             prev = states.get(keys[source])
             note, new = decide(prev, fired, now, self.cfg.alerts, source, rule.name, self.cfg.timezone, p.recover_after)
             if new is not None and not self.state.put_rule(keys[source], new, expect=prev):
@@ -134,8 +161,24 @@ class Engine:
             if self.record and not self.state.record(msg, now):
                 continue  # recorded by someone else at the same instant
             out.append(msg)
+            self._incident(msg, now)
             self._hand_over(msg)
         return out
+
+    def _incident(self, msg: Alert, now: datetime) -> None:
+        """Open or join the topic's incident, so the message carries its console link. An incident
+        that cannot be written must not hold the alert back: it goes out without the link."""
+        if self.incidents is None:
+            return
+        try:
+            inc = self.incidents.attach(msg, now)
+        except StoreUnavailable:
+            raise
+        except Exception as e:
+            log.error("%s: no incident for alert %s (%s: %s)", msg.topic, msg.id, type(e).__name__, e)
+            return
+        if inc is not None:
+            msg.incident_id, msg.incident_url = inc.id, inc.url(self.cfg.alerts.incidents.console_url)
 
     def _hand_over(self, msg: Alert) -> None:
         if self.outbox is None or not self.record:
@@ -146,6 +189,7 @@ class Engine:
     def _requeue(self, now: datetime) -> None:
         for a in self.state.unqueued(since=now - REQUEUE_WINDOW):
             log.warning("alert %s was recorded but not handed to the outbox; handing it over now", a.id)
+            self._incident(a, now)
             self._hand_over(a)
 
     def deliver(self, now: datetime | None = None) -> list:

@@ -25,6 +25,7 @@ from typing import Callable
 from alerts.alert import SEVERITY_RANK, Alert
 from alerts.channels import make_channel
 from alerts.channels.base import ChannelError
+from alerts.config import SOURCE_RULES
 from alerts.delivery import Delivery, delivery_key
 from alerts.outbox_docs import OutboxDocs, Versioned
 from yuqing.logs import redact
@@ -59,7 +60,11 @@ class Outbox:
         the alert went, so they skip the severity floor)."""
         out = []
         for ch in self.cfg.alerts.channels:
-            if not ch.enabled or (ch.topics and alert.topic not in ch.topics):
+            if not ch.enabled:
+                continue
+            if alert.rule in SOURCE_RULES and not ch.sources:
+                continue
+            if ch.topics and alert.topic not in ch.topics and alert.rule not in SOURCE_RULES:
                 continue
             if alert.kind != "recovery" and SEVERITY_RANK[alert.severity] < SEVERITY_RANK[ch.min_severity]:
                 continue

@@ -90,6 +90,13 @@ def aspects_zh(shares: dict[str, float]) -> str:
     return "主要负面方面：" + "、".join(f"{k} {v:.0%}".replace("%", " %") for k, v in shares.items()) + "。"
 
 
+def events_zh(events: list[dict]) -> str:
+    """"主要事件：X5电池鼓包（63 帖，负面 91%）；售后拒保（20 帖，负面 95%）。" (empty without events)."""
+    if not events:
+        return ""
+    return "主要事件：" + "；".join(e["summary"] for e in events) + "。"
+
+
 def kibana_url(base: str | None, data_view: str | None, topic: str, start: datetime, end: datetime,
                negative_only: bool = True) -> str | None:
     """A Discover link filtered to the topic and window (times in UTC, Kibana shows them locally)."""

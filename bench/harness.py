@@ -84,7 +84,8 @@ def bench_index(cfg: Config, console: Console, n_posts: int = 20000, rounds: int
 
 
 def _load_plugins() -> None:
-    for mod in ("bench.crawl", "bench.nlp", "bench.alerts", "bench.alerts_scale", "bench.segment", "bench.simhash"):
+    for mod in ("bench.crawl", "bench.nlp", "bench.alerts", "bench.alerts_scale", "bench.segment", "bench.simhash",
+                "bench.events"):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as e:

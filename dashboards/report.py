@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from alerts.events import find_events, key_voices
 from alerts.state_docs import StateDocs
 from dashboards import charts
 from dashboards.queries import ReportQueries
@@ -43,6 +44,8 @@ class TopicSection:
     aspect_negative_posts: int = 0  # posts negative about any aspect
     emotions: dict[str, int] = field(default_factory=dict)  # DUTIR class -> posts expressing it
     aspects_png: str = ""
+    events: list[dict] = field(default_factory=list)  # the period's top events (alerts/events.py)
+    voices: list[dict] = field(default_factory=list)  # key voices (意见领袖), pseudonymised below the threshold
 
     @property
     def negative(self) -> int:
@@ -129,8 +132,19 @@ def post_row(p: dict, zone: ZoneInfo) -> dict:
             "reposts": int(p.get("reposts") or 0), "engagement": int(p.get("engagement") or 0)}
 
 
+def event_rows(events, zone: ZoneInfo) -> list[dict]:
+    def t(iso: str) -> str:
+        return datetime.fromisoformat(iso).astimezone(zone).strftime("%m-%d %H:%M")
+
+    return [{"title": e.title, "posts": e.posts, "negative_share": e.negative_share * 100,
+             "keywords": e.keywords, "platforms": "、".join(f"{platform_name(k)} {v}" for k, v in e.platforms.items()),
+             "first": t(e.first_post["at"]), "peak": f"{t(e.peak['at'])}（{e.peak['count']} 帖/小时）",
+             "url": e.first_post["url"] if str(e.first_post.get("url") or "").startswith(("http://", "https://")) else None,
+             "reach": e.reach} for e in events]
+
+
 def build_report(store, topics: list[str], now: datetime, days: int = 1, tz: str = "Asia/Shanghai",
-                 n_posts: int = 5) -> ReportData:
+                 n_posts: int = 5, n_events: int = 5, n_voices: int = 5) -> ReportData:
     zone = ZoneInfo(tz)
     end = now.astimezone(timezone.utc)
     start = end - timedelta(days=days)
@@ -163,6 +177,9 @@ def build_report(store, topics: list[str], now: datetime, days: int = 1, tz: str
                                    prev["labels"].get("negative", 0), cur["platforms"], [k for k, _ in kws],
                                    t_alerts))
         if cur["total"]:
+            sec.events = event_rows(find_events(store, t, start, end, limit=n_events), zone)
+            sec.voices = [v.model_dump() | {"platform": platform_name(v.platform)}
+                          for v in key_voices(store, t, start, end, n=n_voices)]
             sec.volume_png = data_uri(charts.volume_chart(cur["timeline"], width, tz, title=f"{t} 声量趋势"))
         if sec.negative_aspects:
             sec.aspects_png = data_uri(charts.aspect_chart(sec.negative_aspects, sec.aspect_negative_posts))

@@ -36,6 +36,8 @@ _WX_LABEL = (r"(?:微信号?|薇信|威信|[vV]信|加[vV微]|(?<![A-Za-z])(?:we
              r"|(?<![A-Za-z])[vV](?:号)?(?=\s*[:：]))")
 _WX_VALUE = r"(?:wxid_[A-Za-z0-9]{4,30}|[A-Za-z][-_A-Za-z0-9]{5,19}|\+?\d{5,13})"
 _WECHAT = re.compile(rf"({_WX_LABEL}\s*(?:是|为)?\s*[:：]?\s*)({_WX_VALUE}){_R}", re.I)
+# A bare "wxid_..." needs no label: it is WeChat's own id format and names a person whatever precedes it.
+_WXID = re.compile(r"(?<![0-9A-Za-z_])wxid_[A-Za-z0-9_-]{4,30}(?![0-9A-Za-z_-])")
 _QQ_LABEL = r"(?:(?<![A-Za-z])QQ(?:号码|号)?|扣扣(?:号)?|企鹅号)"
 _QQ = re.compile(rf"({_QQ_LABEL}\s*(?:是|为)?\s*[:：]?\s*)([1-9]\d{{4,11}}){_R}", re.I)
 
@@ -140,6 +142,12 @@ def mask(text: str | None) -> MaskResult:
         bump(BANK_CARD)
         return BANK_CARD
 
+    def plain(tag: str):
+        def repl(m: re.Match) -> str:
+            bump(tag)
+            return tag
+        return repl
+
     def simple(tag: str):
         def repl(m: re.Match) -> str:
             if _labelled_thing(m.string, m.start()):
@@ -150,6 +158,7 @@ def mask(text: str | None) -> MaskResult:
 
     t = _EMAIL.sub(email, text)
     t = _WECHAT.sub(labelled(WECHAT), t)
+    t = _WXID.sub(plain(WECHAT), t)
     t = _QQ.sub(labelled(QQ), t)
     t = _RESIDENT_ID.sub(resident, t)
     t = _CARD.sub(card, t)

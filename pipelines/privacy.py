@@ -4,7 +4,8 @@ It runs before NLP so that tokens and keywords are computed from masked text and
 carry a phone number; and after dedupe, which keys on platform and post id only. It pseudonymises
 author ids and names (pipelines.pseudonym) and every other @name in title and text with the same
 keyed function, so a mention of an author reads as that author's pseudonym (only the accounts in
-`privacy.public_accounts`, the brand's own and the media, keep their names); masks personal data
+`privacy.public_accounts`, the brand's own and the media, keep their names, and as authors the
+accounts with at least `privacy.public_followers` followers); masks personal data
 in title and text (pipelines.pii); replaces the author's own raw id where it is repeated in the URL
 or text (weibo.com/<uid>/...); and drops fields the configuration does not keep (数据最小化).
 Nothing raw is ever logged: the summary at close has counts only.
@@ -40,6 +41,7 @@ class Privacy:
         self.mask_pii = p.mask_pii
         self.pseudo = Pseudonymiser(key if key is not None else pipeline_key(cfg)) if p.pseudonymise else None
         self.public = {name.casefold() for name in p.public_accounts}
+        self.public_followers = p.public_followers
         self.drop = [] if p.keep_fields is None else [
             f for f in Post.model_fields if f not in set(p.keep_fields) | ALWAYS_KEPT]
         self.masked: Counter[str] = Counter()
@@ -81,7 +83,10 @@ class Privacy:
                     value = getattr(post, name)
                     if value and raw_id in value:
                         setattr(post, name, own.sub(pid, value))
-        if raw_name and not _PSEUDO_NAME.match(raw_name) and raw_name.strip().casefold() not in self.public:
+        by_reach = self._public_by_reach(post)
+        own = raw_name.strip().casefold() if raw_name and by_reach else None  # its own @name stays too
+        if raw_name and not _PSEUDO_NAME.match(raw_name) and raw_name.strip().casefold() not in self.public \
+                and not by_reach:
             pname = self.pseudo.author_name(post.platform, raw_name)
             post.author_name = pname
             mention = "@" + raw_name  # also a name outside the mention grammar, e.g. with a space
@@ -92,15 +97,19 @@ class Privacy:
         for name in ("title", "text"):
             value = getattr(post, name)
             if value and ("@" in value or "＠" in value):
-                new, n = mentions.replace(value, lambda m: self._mention(post.platform, m))
+                new, n = mentions.replace(value, lambda m: self._mention(post.platform, m, own))
                 if n:
                     setattr(post, name, new)
                     self.mentions += n
 
-    def _mention(self, platform: str, name: str) -> str | None:
+    def _public_by_reach(self, post: Post) -> bool:
+        """An account at or above `privacy.public_followers` is public: it keeps its name."""
+        return self.public_followers is not None and (post.author_followers or 0) >= self.public_followers
+
+    def _mention(self, platform: str, name: str, own: str | None = None) -> str | None:
         """The same keyed function as author names: "@name" becomes that author's pseudonym."""
         assert self.pseudo is not None
-        if _PSEUDO_HEAD.match(name) or name.casefold() in self.public:
+        if _PSEUDO_HEAD.match(name) or name.casefold() in self.public or name.casefold() == own:
             return None
         return self.pseudo.author_name(platform, name)
 

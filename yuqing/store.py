@@ -382,7 +382,7 @@ class Store:
         """Delete every index with this prefix (tests, `yuqing es reset`)."""
         p = self.cfg.index_prefix
         for pattern in (self.posts_pattern, self.alerts_index, self.state_index, self.outbox_index, self.crawls_index,
-                        *self._indices):
+                        self.index("incidents"), self.index("audit"), *self._indices):
             try:
                 self.es.indices.delete(index=pattern, ignore_unavailable=True, allow_no_indices=True)
             except (NotFoundError, ApiError):

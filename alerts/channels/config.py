@@ -24,6 +24,9 @@ class ChannelBase(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     enabled: bool = True
     topics: list[str] = []  # only these topics; empty means every topic
+    # Source-health alerts (source_down) are per crawl source, which collects for every topic:
+    # they reach a topic-filtered channel too unless this is false.
+    sources: bool = True
     min_severity: Literal["info", "warning", "critical"] = "info"
     timeout: float = Field(10, gt=0, le=120)
 

@@ -32,6 +32,8 @@ class SlackChannel(Channel):
             lines.append(f"{i}. {slack_escape(p.excerpt)} ({slack_escape(p.platform, 20)}, 互动 {p.engagement}) "
                          f"{_link(p.url, '原帖')}".rstrip())
         kib = _link(alert.kibana_url, "在 Kibana 中查看")
+        if alert.incident_url:
+            kib = f"{kib} {_link(alert.incident_url, '在控制台处理事件')}".strip()
         blocks = [{"type": "header", "text": {"type": "plain_text", "text": title}},
                   {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}},
                   {"type": "context", "elements": [{"type": "mrkdwn",

@@ -114,5 +114,8 @@ def chat_markdown(alert: Alert, tz: str, posts: int = 3) -> str:
     kib = safe_url(alert.kibana_url)
     if kib:
         lines += ["", f"[在 Kibana 中查看]({kib})"]
+    inc = safe_url(alert.incident_url)
+    if inc:
+        lines += ["", f"[在控制台处理事件 {md_escape(alert.incident_id or '', 40)}]({inc})"]
     lines += ["", f"触发时间：{local_time(alert.fired_at, tz)}"]
     return "\n".join(lines)

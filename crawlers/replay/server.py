@@ -1,6 +1,6 @@
 """`yuqing replay-site`: recorded platform responses served on 127.0.0.1 for demos, tests and bench.
 
-A spider with `sources.replay: http://127.0.0.1:8765` asks for `<replay>/<host><path>?<query>`
+A spider with `sources.replay: http://127.0.0.1:8770` asks for `<replay>/<host><path>?<query>`
 instead of `https://<host><path>?<query>`; `locate()` maps that to a file under `data/` in the
 platform's own format. Times in the files are written as minutes before now (`@@weibo:90@@`,
 `@@ts:90@@`, ...) and filled in when served, so the demo topics always have a fresh spike in the
@@ -184,7 +184,7 @@ class ReplaySite:
         return None
 
 
-def make_server(host: str = "127.0.0.1", port: int = 8765, site: ReplaySite | None = None) -> ThreadingHTTPServer:
+def make_server(host: str = "127.0.0.1", port: int = 8770, site: ReplaySite | None = None) -> ThreadingHTTPServer:
     site = site or ReplaySite()
 
     class Handler(BaseHTTPRequestHandler):

@@ -16,6 +16,8 @@ import asyncio
 import json
 import re
 import time
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Callable
 
 from crawlers import browser
 from crawlers.spiders.base import BaseSpider
@@ -31,6 +33,15 @@ class BrowserSpider(BaseSpider):
         if reason:
             raise RuntimeError(f"{self.name}: {reason.replace('<platform>', self.name)}")
         self.turn = 0
+
+    def first_requests(self):
+        """One search page per topic keyword, opened in Chromium; `parse_search` reads it."""
+        for topic in self.topics:
+            for kw in topic.keywords:
+                yield self.page(self.search_url(kw), self.parse_search, meta={"kw": kw})
+
+    def search_url(self, kw: str) -> str:
+        raise NotImplementedError(f"{type(self).__name__} names its search page")
 
     def page(self, url: str, callback, meta: dict | None = None, within=None) -> object:
         """A request that opens URL in Chromium: in the browser context of the page WITHIN (a
@@ -51,6 +62,29 @@ class BrowserSpider(BaseSpider):
         if page is not None and not page.is_closed():
             await page.close()
         self.on_error(failure)
+
+    @asynccontextmanager
+    async def using(self, response) -> AsyncIterator[object | None]:
+        """The response's Chromium page, closed afterwards whatever happens; None (counted) when
+        the page is a login wall or a verify page instead of the one asked for."""
+        page = response.meta["playwright_page"]
+        try:
+            yield page if await self.opened(response) else None
+        finally:
+            await page.close()
+
+    async def pages(self, page, pattern: str, what: str, limit: int, read: Callable[[object], dict | None],
+                    more: Callable[[dict], bool], op: str | None = None) -> AsyncIterator[dict]:
+        """Up to LIMIT successive API responses the page receives (scrolling for each next one),
+        each as READ makes it of `(body, url)`; stops at the first that fails (READ counts it and
+        returns None) or when `more(data)` says the platform has no further page."""
+        for n in range(limit):
+            data = read(await self.next_json(page, pattern, n, what, op=op))
+            if data is None:
+                return
+            yield data
+            if not more(data):
+                return
 
     # -- reading what the page received ---------------------------------------------------------
     async def responses(self, page, pattern: str, have: int = 0, op: str | None = None, wait: bool = True,

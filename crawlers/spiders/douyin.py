@@ -32,10 +32,8 @@ class DouyinSpider(BrowserSpider):
     name = "douyin"
     platform = "douyin"
 
-    def first_requests(self):
-        for topic in self.topics:
-            for kw in topic.keywords:
-                yield self.page(f"{self.source.base_url}/search/{quote(kw)}?type=video", self.parse_search, meta={"kw": kw})
+    def search_url(self, kw: str) -> str:
+        return f"{self.source.base_url}/search/{quote(kw)}?type=video"
 
     def data(self, got) -> dict | None:
         if got is None:
@@ -51,14 +49,11 @@ class DouyinSpider(BrowserSpider):
         return None
 
     async def parse_search(self, response):
-        page, kw = response.meta["playwright_page"], response.meta["kw"]
-        try:
-            if not await self.opened(response):
+        kw = response.meta["kw"]
+        async with self.using(response) as page:
+            if page is None:
                 return
-            for n in range(self.max_pages):
-                data = self.data(await self.next_json(page, SEARCH, n, "search"))
-                if data is None:
-                    return
+            async for data in self.pages(page, SEARCH, "search", self.max_pages, self.data, _has_more):
                 reached_old = False
                 for card in data.get("data") or []:
                     aweme = card.get("aweme_info")
@@ -72,26 +67,17 @@ class DouyinSpider(BrowserSpider):
                     if item is not None:
                         yield self.page(f"{self.source.base_url}/video/{aweme['aweme_id']}", self.parse_video,
                                         meta={"video": item}, within=response)
-                if reached_old or not data.get("has_more"):
+                if reached_old:
                     return
-        finally:
-            await page.close()
 
     async def parse_video(self, response):
-        page, video = response.meta["playwright_page"], response.meta["video"]
-        try:
-            if not await self.opened(response):
+        video = response.meta["video"]
+        async with self.using(response) as page:
+            if page is None:
                 yield video  # a verify page instead of the video: what the search showed is still kept
                 return
-            pages = []
-            if self.source.comments:
-                for n in range(self.source.comment_pages):
-                    data = self.data(await self.next_json(page, COMMENTS, n, "comment/list"))
-                    if data is None:
-                        break
-                    pages.append(data)
-                    if not data.get("has_more"):
-                        break
+            limit = self.source.comment_pages if self.source.comments else 0
+            pages = [d async for d in self.pages(page, COMMENTS, "comment/list", limit, self.data, _has_more)]
             detail = await self.responses(page, DETAIL, wait=not pages)
             body = self.data(await self.read(detail[0])) if detail else None
             if body and body.get("aweme_detail"):
@@ -104,8 +90,6 @@ class DouyinSpider(BrowserSpider):
                     item = self.comment(c, video)
                     if item:
                         yield item
-        finally:
-            await page.close()
 
     def comment(self, c: dict, video: dict) -> dict | None:
         if not c.get("cid") or not c.get("create_time"):
@@ -119,6 +103,10 @@ class DouyinSpider(BrowserSpider):
                 "comments": c.get("reply_comment_total"), "ip_location": c.get("ip_label") or None}
         item, _ = self.accept(post, None, inherit=video["topics"])
         return item
+
+
+def _has_more(data: dict) -> bool:
+    return bool(data.get("has_more"))
 
 
 def video_post(a: dict) -> dict:

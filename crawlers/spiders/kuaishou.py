@@ -30,11 +30,8 @@ class KuaishouSpider(BrowserSpider):
     name = "kuaishou"
     platform = "kuaishou"
 
-    def first_requests(self):
-        for topic in self.topics:
-            for kw in topic.keywords:
-                yield self.page(f"{self.source.base_url}/search/video?searchKey={quote(kw)}", self.parse_search,
-                                meta={"kw": kw})
+    def search_url(self, kw: str) -> str:
+        return f"{self.source.base_url}/search/video?searchKey={quote(kw)}"
 
     def data(self, got, field: str) -> dict | None:
         if got is None:
@@ -53,15 +50,13 @@ class KuaishouSpider(BrowserSpider):
         return out
 
     async def parse_search(self, response):
-        page, kw = response.meta["playwright_page"], response.meta["kw"]
-        try:
-            if not await self.opened(response):
+        kw = response.meta["kw"]
+        async with self.using(response) as page:
+            if page is None:
                 return
-            for n in range(self.max_pages):
-                got = await self.next_json(page, GRAPHQL, n, "visionSearchPhoto", op="visionSearchPhoto")
-                data = self.data(got, "visionSearchPhoto")
-                if data is None:
-                    return
+            async for data in self.pages(page, GRAPHQL, "visionSearchPhoto", self.max_pages,
+                                         lambda got: self.data(got, "visionSearchPhoto"), _more,
+                                         op="visionSearchPhoto"):
                 reached_old = False
                 for feed in data.get("feeds") or []:
                     photo = feed.get("photo") or {}
@@ -73,26 +68,19 @@ class KuaishouSpider(BrowserSpider):
                     if item is not None:
                         yield self.page(f"{self.source.base_url}/short-video/{photo['id']}", self.parse_video,
                                         meta={"video": item}, within=response)
-                if reached_old or data.get("pcursor") in (None, "", "no_more"):
+                if reached_old:
                     return
-        finally:
-            await page.close()
 
     async def parse_video(self, response):
-        page, video = response.meta["playwright_page"], response.meta["video"]
-        try:
-            if not await self.opened(response):
+        video = response.meta["video"]
+        async with self.using(response) as page:
+            if page is None:
                 yield video  # a verify page: what the search showed is still kept
                 return
-            pages = []
-            for n in range(self.source.comment_pages if self.source.comments else 0):
-                got = await self.next_json(page, GRAPHQL, n, "commentListQuery", op="commentListQuery")
-                data = self.data(got, "visionCommentList")
-                if data is None:
-                    break
-                pages.append(data)
-                if data.get("pcursor") in (None, "", "no_more"):
-                    break
+            limit = self.source.comment_pages if self.source.comments else 0
+            pages = [d async for d in self.pages(page, GRAPHQL, "commentListQuery", limit,
+                                                 lambda got: self.data(got, "visionCommentList"), _more,
+                                                 op="commentListQuery")]
             detail = await self.responses(page, GRAPHQL, op="visionVideoDetail", wait=not pages)
             fresh = self.data(await self.read(detail[0]), "visionVideoDetail") if detail else None
             if fresh and fresh.get("photo"):
@@ -109,8 +97,9 @@ class KuaishouSpider(BrowserSpider):
                         item, _ = self.accept(post, None, inherit=video["topics"])
                         if item:
                             yield item
-        finally:
-            await page.close()
+
+def _more(data: dict) -> bool:
+    return data.get("pcursor") not in (None, "", "no_more")
 
 
 def video_post(photo: dict, author: dict) -> dict:

@@ -39,11 +39,8 @@ class XiaohongshuSpider(BrowserSpider):
     name = "xiaohongshu"
     platform = "xiaohongshu"
 
-    def first_requests(self):
-        for topic in self.topics:
-            for kw in topic.keywords:
-                url = f"{self.source.base_url}/search_result?keyword={quote(kw)}&source=web_search_result_notes"
-                yield self.page(url, self.parse_search, meta={"kw": kw})
+    def search_url(self, kw: str) -> str:
+        return f"{self.source.base_url}/search_result?keyword={quote(kw)}&source=web_search_result_notes"
 
     def data(self, got) -> dict | None:
         if got is None:
@@ -61,14 +58,11 @@ class XiaohongshuSpider(BrowserSpider):
         return None
 
     async def parse_search(self, response):
-        page, kw = response.meta["playwright_page"], response.meta["kw"]
-        try:
-            if not await self.opened(response):
+        kw = response.meta["kw"]
+        async with self.using(response) as page:
+            if page is None:
                 return
-            for n in range(self.max_pages):
-                data = self.data(await self.next_json(page, SEARCH, n, "search/notes"))
-                if data is None:
-                    return
+            async for data in self.pages(page, SEARCH, "search/notes", self.max_pages, self.data, _has_more):
                 for it in data.get("items") or []:
                     if it.get("model_type") != "note" or not it.get("note_card"):
                         continue  # related searches
@@ -78,20 +72,16 @@ class XiaohongshuSpider(BrowserSpider):
                     url = (f"{self.source.base_url}/explore/{it['id']}?xsec_token={quote(it.get('xsec_token') or '')}"
                            "&xsec_source=pc_search")
                     yield self.page(url, self.parse_note, meta={"kw": kw}, within=response)
-                if not data.get("has_more"):
-                    return
-        finally:
-            await page.close()
 
     async def parse_note(self, response):
-        page, kw = response.meta["playwright_page"], response.meta["kw"]
-        try:
-            if not await self.opened(response):
+        kw = response.meta["kw"]
+        async with self.using(response) as page:
+            if page is None:
                 return
             data = self.data(await self.next_json(page, FEED, 0, "feed"))
-            card = ((data or {}).get("items") or [{}])[0].get("note_card")
             if data is None:
                 return
+            card = (data.get("items") or [{}])[0].get("note_card")
             if not card or not card.get("note_id") or not card.get("time"):
                 self.fail("format_changed", response.url, "feed without items[0].note_card.{note_id, time}")
                 return
@@ -102,14 +92,11 @@ class XiaohongshuSpider(BrowserSpider):
             if self.source.comments:
                 async for c in self.comments(page, item):
                     yield c
-        finally:
-            await page.close()
 
     async def comments(self, page, note: dict):
-        for n in range(self.source.comment_pages):
-            data = self.data(await self.next_json(page, COMMENTS, n, "comment/page"))
-            if data is None:
-                return
+        limit, read, last = self.source.comment_pages, 0, None
+        async for data in self.pages(page, COMMENTS, "comment/page", limit, self.data, _has_more):
+            read, last = read + 1, data
             for c in data.get("comments") or []:
                 for post in [comment_post(c, note, note["post_id"])] + [
                         comment_post(s, note, (s.get("target_comment") or {}).get("id") or c.get("id"))
@@ -117,9 +104,8 @@ class XiaohongshuSpider(BrowserSpider):
                     item = self.comment(post, note, page.url)
                     if item:
                         yield item
-            if not data.get("has_more"):
-                break
-        if not self.source.sub_comments:
+        failed = limit and (last is None or (_has_more(last) and read < limit))  # a page refused: stop here
+        if failed or not self.source.sub_comments:
             return
         await page.wait_for_timeout(300)  # let the page render the last comments' "展开" buttons
         buttons = page.locator(".show-more")
@@ -137,6 +123,10 @@ class XiaohongshuSpider(BrowserSpider):
             return None
         item, _ = self.accept(post, None, inherit=note["topics"])
         return item
+
+
+def _has_more(data: dict) -> bool:
+    return bool(data.get("has_more"))
 
 
 def note_post(card: dict) -> dict:

@@ -58,6 +58,34 @@ def test_source_down_names_failures_and_last_good_run_and_recovers(cfg, store):
     assert [d["kind"] for d in reversed(StateDocs(store).alerts(topic="weibo"))] == ["alert", "recovery"]
 
 
+def test_source_alert_reaches_topic_filtered_channels_and_can_be_silenced(es_node, tmp_path, cli):
+    """A source collects for every topic, so its source_down reaches a channel limited to some
+    topics (unless the channel says `sources: false`); `alerts silence --topic <source>` holds it
+    until the silence ends, and then it is told."""
+    from alerts.outbox import Outbox
+    from alerts.state import EsState
+
+    hook = {"type": "webhook", "url": "http://127.0.0.1:9/x"}
+    cfg = make_cfg(es_node, tmp_path, alerts={"channels": [
+        {**hook, "name": "brand", "topics": ["星河手机"]},
+        {**hook, "name": "brand-only", "topics": ["星河手机"], "sources": False},
+        {**hook, "name": "all"}]})
+    store = Store(cfg.elasticsearch)
+    add_runs(store, [run("weibo", NOW - td(minutes=m), failures={"login_page": 1}) for m in (30, 20, 10)])
+    EsState(store).silence("weibo", NOW + td(hours=1), "renewing the login", NOW)
+    eng = Engine(cfg, store, outbox=None)
+    assert eng.run_once(NOW) == []  # silenced: nothing told, the state untouched
+    [a] = eng.run_once(NOW + td(hours=1, minutes=1))  # the outage outlived the silence: told now
+    assert (a.topic, a.rule) == ("weibo", "source_down")
+    assert [c.name for c in Outbox(cfg, store).channels_for(a)] == ["brand", "all"]
+    # The CLI takes a source name as well as a topic, and refuses anything else.
+    path = write_cfg(cfg, tmp_path / "c.yaml")
+    ok = cli("alerts", "silence", "--topic", "bilibili", "--for", "2h", env={"YUQING_CONFIG": str(path)})
+    assert ok.returncode == 0 and "bilibili: silenced until" in ok.stdout, ok.stderr
+    bad = cli("alerts", "silence", "--topic", "nosuch", "--for", "2h", env={"YUQING_CONFIG": str(path)})
+    assert bad.returncode == 2 and "unknown topic or source 'nosuch'" in bad.stderr, bad.stderr
+
+
 def test_source_down_is_not_a_topic_override(es_node, tmp_path):
     from yuqing.app.config import ConfigError
 
@@ -113,3 +141,18 @@ def test_daemon_raises_source_down_behind_a_login_wall_and_recovers(es_node, tmp
         assert len(told("alert")) == 1  # and no repeat while it stayed down
     finally:
         drop(store)
+
+
+def test_retention_deletes_old_crawl_runs_only(cfg, store, tmp_path):
+    """`<prefix>-crawls` is one index, so retention deletes its old run documents one by one
+    (retention.crawl_runs_days, default 90): older runs go, the rest, source_down's history, stays."""
+    from yuqing.app.scheduler import Runner
+
+    add_runs(store, [run("weibo", NOW - td(days=91), new=1), run("weibo", NOW - td(days=89), new=2),
+                     run("news", NOW - td(days=200)), run("news", NOW - td(hours=1), new=3)])
+    line = Runner(cfg, History(tmp_path / "h.sqlite")).retention(now=NOW)
+    assert "deleted 2 crawl runs older than 90 days" in line, line
+    left = sorted((d["spider"], d["new"]) for d in store.find(store.crawls_index, {"match_all": {}}))
+    assert left == [("news", 3), ("weibo", 2)]
+    # A second pass finds nothing more to delete.
+    assert "deleted 0 crawl runs" in Runner(cfg, History(tmp_path / "h.sqlite")).retention(now=NOW)

@@ -3,9 +3,11 @@ Run twice to show it is idempotent: the same posts, and no alert raised or deliv
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from alerts.incidents import Incidents
 from alerts.state_docs import StateDocs
 from yuqing.app import config as config_mod
 from yuqing.store import Store
@@ -52,6 +54,11 @@ def test_demo_end_to_end_and_idempotent(cli, cfg, demo_store, tmp_path):
     bodies = webhook_bodies(home)
     assert any(b["body"]["alert"]["topic"] == "星河手机" for b in bodies)
     assert mails(home), "no mail reached the demo Maildir"
+    # The spike opened an incident; the summary says how to open it, the alerts carried its link.
+    [inc] = Incidents(demo_store, dcfg).list("active")
+    assert inc.topic == "星河手机"
+    assert f"打开控制台: yuqing serve --config {dcfg.path} → http://127.0.0.1:8765/incidents/{inc.id}" in out, out[-3000:]
+    assert any(b["body"]["alert"].get("incident_id") == inc.id for b in bodies)
 
     # Second run: same documents, nothing raised or delivered again.
     hooks_before, mails_before = len(webhook_bodies(home)), len(mails(home))
@@ -64,6 +71,7 @@ def test_demo_end_to_end_and_idempotent(cli, cfg, demo_store, tmp_path):
     assert len(StateDocs(demo_store).alerts(size=100)) == alerts_before
     assert len(webhook_bodies(home)) == hooks_before
     assert len(mails(home)) == mails_before
+    assert [i.id for i in Incidents(demo_store, dcfg).list()] == [inc.id]  # no second incident
     # Last, so the checks above run even while a part is still failing: every step succeeded.
     failed = [line for line in (out + out2).splitlines() if line.startswith("✗")]
     assert r.returncode == 0 and r2.returncode == 0 and not failed, failed or out[-3000:]
@@ -82,6 +90,14 @@ def test_demo_config_opts_in_to_the_local_key_the_users_config_does_not(tmp_path
 
     user = make_cfg("http://127.0.0.1:9200", tmp_path, privacy={"local_key": False})
     user.path = str(write_cfg(user, tmp_path / "config.yaml"))
-    dcfg = demo_config(user, None, "http://127.0.0.1:9/hook", 2525)
+    dcfg, password = demo_config(user, None, "http://127.0.0.1:9/hook", 2525)
     assert dcfg.privacy.local_key and not config_mod.load(user.path).privacy.local_key
+    # With no console user configured, the demo's file gets `demo` (responder) whose random
+    # password is printed once: its argon2 hash only is written.
+    from argon2 import PasswordHasher
+
+    [acct] = dcfg.console.users
+    assert (acct.name, acct.role) == ("demo", "responder") and len(password) >= 12
+    assert PasswordHasher().verify(acct.password_hash, password)
+    assert password not in Path(dcfg.path).read_text(encoding="utf-8")
     assert dcfg.elasticsearch.index_prefix == f"{user.elasticsearch.index_prefix}-demo"

@@ -50,6 +50,7 @@ def bad_check(s: str) -> str:
     ("加我微信: wxid_ab12cd34 私聊", f"加我微信: {WECHAT} 私聊"),
     ("vx：Star_Fan_88 / VX abc12345 / 微信号是 13912345678", f"vx：{WECHAT} / VX {WECHAT} / 微信号是 {WECHAT}"),
     ("加v 17612345678 领券", f"加v {WECHAT} 领券"),
+    ("有事找 wxid_k3j2h1g0f9 ，或者wxid_ab_12-cd", f"有事找 {WECHAT} ，或者{WECHAT}"),
     ("wx号abcdef1 私聊，WX号abc_123456，vx号 Star_Fan_88", f"wx号{WECHAT} 私聊，WX号{WECHAT}，vx号 {WECHAT}"),
     ("QQ 12345678，扣扣号：98765，QQ号:1234567890", f"QQ {QQ}，扣扣号：{QQ}，QQ号:{QQ}"),
     ("手机１３８１２３４５６７８，邮箱ａ@ｂ.cn 也不行 abc＠example.com", f"手机{MOBILE}，邮箱ａ@ｂ.cn 也不行 {EMAIL}"),

@@ -231,6 +231,44 @@ def test_every_mention_is_pseudonymised_but_the_public_accounts(es_node, tmp_pat
     assert docs["m3"]["text"] == "@" + pseudo.author_name("weibo", f"{winner}你好请私信这一段话") + "很长" * 5
 
 
+def test_accounts_at_the_public_follower_threshold_keep_their_name(es_node, tmp_path, monkeypatch):
+    """privacy.public_followers: a media account (at or above it) is stored by name, so a brand can
+    contact it; one follower fewer and the author is a pseudonym as always. Ids stay pseudonyms."""
+    from pipelines.build import build_pipeline
+    from tests.conftest import make_cfg
+    from yuqing.store import Store
+
+    monkeypatch.setenv(ENV, KEY)
+    cfg = make_cfg(es_node, tmp_path, privacy={"public_followers": 100_000})
+    store = Store(cfg.elasticsearch)
+    try:
+        pipe = build_pipeline(cfg, store=store, nlp=False)
+        pipe.feed(post("f1", "星河X5电池鼓包调查 @数码日报 出品", "u500001", "数码日报", author_followers="10万"))
+        pipe.feed(post("f2", "我也鼓包了，@数码日报 帮帮忙", "u500002", "小明同学", author_followers=99_999))
+        pipe.feed(post("f3", "没写粉丝数的账号", "u500003", "无名氏"))
+        assert pipe.close().created == 3
+        docs = {d["post_id"]: d for d in all_sources(store)}
+    finally:
+        store.drop_all()
+    pseudo = Pseudonymiser(KEY.encode())
+    assert docs["f1"]["author_name"] == "数码日报" and docs["f1"]["text"] == "星河X5电池鼓包调查 @数码日报 出品"
+    assert docs["f1"]["author_id"] == pseudo.author_id("weibo", "u500001")
+    assert docs["f2"]["author_name"] == pseudo.author_name("weibo", "小明同学")
+    # A mention elsewhere is not known to be that account: it is pseudonymised like any other.
+    assert docs["f2"]["text"] == f"我也鼓包了，@{pseudo.author_name('weibo', '数码日报')} 帮帮忙"
+    assert docs["f3"]["author_name"] == pseudo.author_name("weibo", "无名氏")
+    dump = json.dumps(docs, ensure_ascii=False)
+    assert "小明同学" not in dump and "无名氏" not in dump and "u500001" not in dump
+
+
+def test_public_followers_must_be_a_positive_count(tmp_path):
+    from yuqing.app import config as config_mod
+
+    with pytest.raises(config_mod.ConfigError) as e:
+        config_mod.parse({"privacy": {"public_followers": 0}}, tmp_path / "config.yaml")
+    assert "public_followers" in str(e.value)
+
+
 def test_crawl_and_ingest_refuse_without_the_key(es_node, tmp_path):
     """Outside the demo and tests (privacy.local_key), nothing is stored under a key made up on
     the fly: `yuqing ingest`, `yuqing crawl` and the crawl child exit 2 with one line naming the

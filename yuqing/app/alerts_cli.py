@@ -17,6 +17,7 @@ from yuqing.app.common import config_option, console, err, fail
 
 # Delivery half: `alerts test-channel NAME`, `alerts outbox`.
 from yuqing.app.delivery_cli import outbox_cmd, test_channel  # noqa: E402
+from yuqing.app.events_cli import events_cmd
 from yuqing.times import parse_duration
 from yuqing.times import parse_when as _parse_when
 
@@ -47,6 +48,16 @@ def _store(cfg):
 def _check_topic(cfg, topic):
     if topic and topic not in cfg.topic_names():
         fail(f"unknown topic {topic!r}; configured topics: {', '.join(cfg.topic_names()) or '(none)'}", 2)
+
+
+def _check_silence_target(cfg, topic):
+    """A topic, or a crawl source (spider name): `source_down` alerts are per source, and a source
+    known to be down for a while (a login being renewed) must be silenceable too."""
+    from crawlers.spiders import SPIDERS
+
+    if topic not in cfg.topic_names() and topic not in SPIDERS:
+        fail(f"unknown topic or source {topic!r}; configured topics: {', '.join(cfg.topic_names()) or '(none)'}; "
+             f"sources: {', '.join(SPIDERS)}", 2)
 
 
 @click.group("alerts")
@@ -138,16 +149,17 @@ def backtest(cfg, since, until, topic, rules, step) -> None:
 
 
 @alerts.command("silence")
-@click.option("--topic", required=True)
+@click.option("--topic", required=True, help="a topic, or a crawl source (spider name) for its source_down alerts")
 @click.option("--for", "for_", required=True, callback=_duration, help="how long, e.g. 30m, 2h, 1d")
 @click.option("--note", default="", help="why (shown in `alerts list`)")
 @config_option
 def silence(cfg, topic, for_, note) -> None:
-    """Hold every alert for a topic for a while; a spike still running when it ends is reported then."""
+    """Hold every alert for a topic (or a source's source_down) for a while; a spike or outage
+    still running when it ends is reported then."""
     from alerts.state import EsState
     from alerts.text import local
 
-    _check_topic(cfg, topic)
+    _check_silence_target(cfg, topic)
     if for_ <= timedelta(0):
         fail("--for must be positive", 2)
     now = datetime.now(timezone.utc)
@@ -196,3 +208,4 @@ def list_(cfg, topic, since, size) -> None:
 
 alerts.add_command(test_channel)
 alerts.add_command(outbox_cmd)
+alerts.add_command(events_cmd)  # yuqing/app/events_cli.py

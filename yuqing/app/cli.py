@@ -13,6 +13,7 @@ from rich.table import Table
 from yuqing.app import alerts_cli
 from yuqing.app import config as config_mod
 from yuqing.app import crawl_cli, daemon, dashboards_cli, demo, nlp_cli, privacy_cli
+from yuqing.app import incidents_cli, serve_cli
 from yuqing.app.common import config_option, console, err, fail
 
 
@@ -255,5 +256,5 @@ def bench(cfg, as_json: bool, stages: tuple[str, ...], posts: int, clean: bool) 
 # subcommand that silently disappears.
 for _command in (crawl_cli.crawl, crawl_cli.replay_site, nlp_cli.model, nlp_cli.score, nlp_cli.keywords,
                  alerts_cli.alerts, daemon.run, daemon.status, demo.demo, privacy_cli.privacy,
-                 dashboards_cli.kibana, dashboards_cli.report):
+                 dashboards_cli.kibana, dashboards_cli.report, incidents_cli.incidents, serve_cli.serve):
     main.add_command(_command)

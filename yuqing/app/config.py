@@ -22,6 +22,7 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationError, field_va
 from alerts.config import AlertsConfig
 from crawlers.config import SourcesConfig
 from nlp.config import NlpConfig
+from yuqing.app.console.settings import ConsoleConfig
 from yuqing.app.schedule_config import ScheduleConfig
 from yuqing.config import ElasticsearchConfig, Strict, Topic, match_topics, yuqing_home
 from yuqing.mentions import is_name
@@ -42,7 +43,9 @@ class ConfigError(Exception):
 
 
 class RetentionConfig(Strict):
-    days: int = Field(365, ge=1)
+    days: int = Field(365, ge=1)  # monthly post indices whose newest possible post is older go
+    # `<prefix>-crawls` (source health): runs older than this are deleted; source_down looks back days
+    crawl_runs_days: int = Field(90, ge=7)
 
 
 def _account_name(name: str) -> str:
@@ -65,6 +68,10 @@ class PrivacyConfig(Strict):
     # Accounts kept by name, as author and in @mentions: the brand's own and the media accounts a
     # team must see. Every other @name in stored text is pseudonymised like an author's name.
     public_accounts: list[Annotated[str, AfterValidator(_account_name)]] = []
+    # Authors with at least this many followers keep their name as author (media, celebrities: a
+    # brand must be able to contact them; key voices, alerts/voices.py). null: every author is
+    # pseudonymised. Their author id is pseudonymised all the same.
+    public_followers: int | None = Field(None, ge=1)
     # Demo and tests only: without YUQING_PSEUDO_KEY, generate and use $YUQING_HOME/pseudo.key.
     # Otherwise a crawl or an ingest refuses to store posts without the variable.
     local_key: bool = False
@@ -93,6 +100,7 @@ class Config(Strict):
     schedule: ScheduleConfig = ScheduleConfig()
     retention: RetentionConfig = RetentionConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    console: ConsoleConfig = ConsoleConfig()  # `yuqing serve` (yuqing/app/console/settings.py)
     path: str | None = Field(None, exclude=True)
 
     @field_validator("timezone")
@@ -180,7 +188,7 @@ def _describe(err: dict, model: type[BaseModel]) -> str:
         hint = f"; did you mean {close[0]!r}?" if close else (f"; allowed: {', '.join(allowed)}" if allowed else "")
         return f"{key}: unknown key{hint}"
     value = err.get("input")
-    shown = repr(value)
+    shown = repr(value) if "password" not in key else "(hidden)"  # a plaintext password is never echoed
     if len(shown) > 60:
         shown = shown[:57] + "..."
     msg = err["msg"].removeprefix("Value error, ")

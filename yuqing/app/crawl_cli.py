@@ -110,7 +110,7 @@ def print_problems(rows: list[dict]) -> None:
 
 
 @click.command("replay-site")
-@click.option("--port", default=8765, show_default=True, help="port on 127.0.0.1 (0: any free port)")
+@click.option("--port", default=8770, show_default=True, help="port on 127.0.0.1 (0: any free port)")
 @click.option("--at", "at", help="the site's clock (ISO time; default: when it starts): post times are relative to it")
 def replay_site(port: int, at: str | None) -> None:
     """Serve recorded platform responses on 127.0.0.1 for demos and tests.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -59,8 +60,9 @@ def demo_dir(cfg) -> Path:
     return cfg.home_dir / "demo"
 
 
-def demo_config(cfg, replay: str | None, webhook_url: str, smtp_port: int) -> config_mod.Config:
-    """The user's config file with the demo's indices, replay site and local channels.
+def demo_config(cfg, replay: str | None, webhook_url: str, smtp_port: int) -> tuple[config_mod.Config, str | None]:
+    """The user's config file with the demo's indices, replay site and local channels, and the
+    demo console account's password (None where the config names its own users).
 
     Built from the raw YAML (not a dump of the parsed model) so `${VAR}` references stay
     references and no secret is ever written to the demo's file.
@@ -74,6 +76,7 @@ def demo_config(cfg, replay: str | None, webhook_url: str, smtp_port: int) -> co
     raw["home"] = str(cfg.home_dir)
     if replay:
         raw["sources"]["replay"] = replay
+    password = _demo_account(raw)
     raw["alerts"]["channels"] = [
         {"name": "demo-webhook", "type": "webhook", "url": webhook_url},
         {"name": "demo-mail", "type": "email", "host": "127.0.0.1", "port": smtp_port, "security": "none",
@@ -83,7 +86,22 @@ def demo_config(cfg, replay: str | None, webhook_url: str, smtp_port: int) -> co
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("# written by `yuqing demo`; each run rewrites it\n"
                     + yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return config_mod.load(path)
+    return config_mod.load(path), password
+
+
+def _demo_account(raw: dict) -> str | None:
+    """Where the config names no console user, the demo's file gets one, `demo` (responder), with
+    a fresh random password each run (printed once, only its argon2 hash is written), so the
+    console can be opened on the demo's data straight away."""
+    from yuqing.app.console.auth import hash_password
+
+    console_raw = raw.get("console") or {}
+    if console_raw.get("users"):
+        return None
+    password = secrets.token_urlsafe(9)
+    raw["console"] = {**console_raw, "users": [{"name": "demo", "role": "responder",
+                                                 "password_hash": hash_password(password)}]}
+    return password
 
 
 def ensure_key(cfg, steps: Steps) -> None:
@@ -203,6 +221,8 @@ def evaluate_and_deliver(dcfg, store, steps: Steps, now: datetime) -> list:
     store.refresh()
     raised = engine.run_once(now)
     steps.ok("alerts", f"{len(raised)} alerts raised this run" if raised else "no alert raised this run")
+    for inc_id in dict.fromkeys(m.incident_id for m in raised if m.incident_id):
+        steps.ok("incident", f"{inc_id} (yuqing incidents show {inc_id})")
     # The outbox retries with back-off; give the local receivers a few passes to answer.
     sent = failed = 0
     for _ in range(10):
@@ -252,7 +272,7 @@ def run_demo(cfg) -> Steps:
         now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
         server, replay = serve_in_thread(0, ReplaySite(now=now))
         steps.ok("replay site", replay)
-        dcfg = demo_config(cfg, replay, hook.url, mail.port)
+        dcfg, password = demo_config(cfg, replay, hook.url, mail.port)
         store = Store(dcfg.elasticsearch)
         ensure_model(dcfg, steps)
         # One step's failure is reported and the rest still run, as in the daemon.
@@ -260,6 +280,9 @@ def run_demo(cfg) -> Steps:
         steps.guard("alerts", evaluate_and_deliver, dcfg, store, steps, now)
         steps.guard("report", report, dcfg, store, steps, now)
         steps.guard("summary", print_summary, dcfg, store, hook, mail, time.monotonic() - t0)
+        login = f" and log in as demo / {password}" if password else " (log in as one of console.users)"
+        steps.ok("console", f"yuqing serve --config {dcfg.path}, then open http://{dcfg.console.host}:{dcfg.console.port}/"
+                 + login)
     finally:
         if server is not None:
             server.shutdown()

@@ -63,6 +63,8 @@ def print_summary(cfg, store, hook, mail, seconds: float) -> None:
     if quiet:
         console.print(f"no alert in the last 24 h for: {', '.join(quiet)}", highlight=False)
 
+    print_incidents(cfg, store, now)
+
     mails = mail.messages()
     hooks = sorted(hook.dir.glob("*.json"))
     console.print(f"\nmail: {len(mails)} messages in the Maildir {mail.dir} (open it with `mutt -f {mail.dir}`"
@@ -76,3 +78,23 @@ def print_summary(cfg, store, hook, mail, seconds: float) -> None:
                   f"{cfg.alerts.kibana_url or 'http://127.0.0.1:5601'}, then open its 舆情总览 dashboard;\n"
                   f"            `yuqing report --config {cfg.path} --out report.html` for the HTML report.", highlight=False)
     console.print(f"demo config: {cfg.path}   took {seconds:.0f}s", highlight=False)
+
+
+def print_incidents(cfg, store, now: datetime) -> None:
+    """The incidents the demo's alerts opened (read back from `<prefix>-incidents`), with the
+    console link each alert message carried."""
+    from alerts.incidents import STATUS_ZH, Incidents
+
+    found = Incidents(store, cfg).list("active", limit=10)
+    if not found:
+        console.print("事件 incidents: none open", highlight=False)
+        return
+    base = cfg.alerts.incidents.console_url.rstrip("/")
+    console.print("\n事件 incidents", highlight=False)
+    for inc in found:
+        overdue = len(inc.overdue(now))
+        console.print(f"  {inc.id}  {STATUS_ZH[inc.status]}  {inc.title}  告警 {len(inc.alert_ids)} 条"
+                      + (f"，预案步骤逾期 {overdue} 个" if overdue else ""), highlight=False, markup=False)
+        console.print(f"  打开控制台: yuqing serve --config {cfg.path} → {base}/incidents/{inc.id}", highlight=False,
+                      markup=False)
+        console.print(f"  或命令行: yuqing incidents show {inc.id} --config {cfg.path}", highlight=False, markup=False)

@@ -31,6 +31,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from crawlers.runlog import prune_runs
 from yuqing.times import format_duration
 from yuqing.app import wiring
 from yuqing.app.config import Config
@@ -252,10 +253,13 @@ class Runner:
             raise Outcome("error", msg)
         return msg
 
-    def retention(self) -> str:
+    def retention(self, now: datetime | None = None) -> str:
         days = self.cfg.retention.days
-        dropped = self.store.delete_older_than(days)
-        return f"dropped {len(dropped)} indices older than {days} days" + (f": {', '.join(dropped)}" if dropped else "")
+        now = now or datetime.now(timezone.utc)
+        dropped = self.store.delete_older_than(days, now=now)
+        runs = prune_runs(self.store, timedelta(days=self.cfg.retention.crawl_runs_days), now)
+        return (f"dropped {len(dropped)} indices older than {days} days" + (f": {', '.join(dropped)}" if dropped else "")
+                + f"; deleted {runs} crawl runs older than {self.cfg.retention.crawl_runs_days} days")
 
     def nlp_refresh(self) -> str:
         return self.child(["keywords", "fit"], self.cfg.schedule.nlp_refresh.timeout or timedelta(hours=1),
