@@ -123,21 +123,17 @@ def _one_run(cfg: Config, topic: str, interval: float, receiver: _Receiver | Non
 
 @stage("alert_latency")
 def bench_alert_latency(cfg: Config, console: Console, runs: int = RUNS, **_) -> dict:
-    try:
-        import alerts.outbox  # noqa: F401
-        receiver: _Receiver | None = _Receiver()
-    except ModuleNotFoundError:
-        receiver = None
+    receiver = _Receiver()
     topic = "基准话题"
-    alerts = cfg.alerts.model_dump(mode="json")
-    alerts["channels"] = [{"name": "bench-hook", "type": "webhook", "url": receiver.url}] if receiver else []
-    alerts["topics"] = {}
+    acfg = cfg.alerts.model_dump(mode="json")
+    acfg["channels"] = [{"name": "bench-hook", "type": "webhook", "url": receiver.url}]
+    acfg["topics"] = {}
     interval = cfg.alerts.interval.total_seconds()
     results = []
     for r in range(runs):
         es = cfg.elasticsearch.model_copy(update={"index_prefix": f"bench-alerts-{uuid.uuid4().hex[:8]}"})
         c = cfg.model_copy(update={"elasticsearch": es, "topics": [Topic(name=topic, keywords=[topic])],
-                                   "alerts": type(cfg.alerts).model_validate(alerts)})
+                                   "alerts": type(cfg.alerts).model_validate(acfg)})
         res = _one_run(c, topic, interval, receiver, console)
         console.print(f"  run {r + 1}/{runs}: " + ", ".join(f"{k}={v:.2f}" if v is not None else f"{k}=none"
                                                            for k, v in res.items()))

@@ -1,19 +1,18 @@
 """`yuqing bench`: one harness, one report keyed by stage.
 
-Each stage is a function `(cfg, console, **opts) -> dict` registered in STAGES; it returns its
-figures and ratios. Later stages (crawl, NLP, alert latency) register themselves the same way.
+Each stage is a function `(cfg, console, **opts) -> dict` registered in STAGES with `@stage`;
+it returns its figures and ratios. The stages live in their own modules, which `bench.run`
+imports plainly (so a broken one fails at once, and a test imports them all).
 Numbers are measured on the machine at hand against the configured Elasticsearch; tests never
 time anything.
 """
 from __future__ import annotations
 
-import importlib
 import time
 import uuid
 from typing import Callable
 
 from rich.console import Console
-from rich.table import Table
 
 from yuqing.app.config import Config
 
@@ -81,32 +80,3 @@ def bench_index(cfg: Config, console: Console, n_posts: int = 20000, rounds: int
     return {"posts": n, "rounds": rounds, "yuqing_docs_per_s": round(n / ours_s), "raw_bulk_docs_per_s": round(n / raw_s),
             "ratio": round(raw_s / ours_s, 3), "reingest_docs_per_s": round(n / upd_s),
             "stored_after_reingest": stored, "goal_ratio": 0.8}
-
-
-def _load_plugins() -> None:
-    for mod in ("bench.crawl", "bench.nlp", "bench.alerts", "bench.alerts_scale", "bench.segment", "bench.simhash",
-                "bench.events"):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name != mod:
-                raise
-
-
-def run(cfg: Config, stages: list[str], n_posts: int, console: Console, **opts) -> dict:
-    _load_plugins()
-    names = stages or list(STAGES)
-    unknown = [s for s in names if s not in STAGES]
-    if unknown:
-        raise SystemExit(f"unknown bench stage(s) {', '.join(unknown)}; known: {', '.join(STAGES)}")
-    report: dict = {}
-    for name in names:
-        console.print(f"bench: {name} ...")
-        report[name] = STAGES[name](cfg, console, n_posts=n_posts, **opts)
-    t = Table(title="yuqing bench")
-    t.add_column("stage")
-    t.add_column("figures")
-    for name, figs in report.items():
-        t.add_row(name, ", ".join(f"{k}={v}" for k, v in figs.items()))
-    console.print(t)
-    return report

@@ -245,7 +245,7 @@ def print_breakdown(total: int, b: dict[str, dict[str, int]]) -> None:
 @config_option
 def bench(cfg, as_json: bool, stages: tuple[str, ...], posts: int, clean: bool) -> None:
     """Measure stage throughputs against the configured cluster (see bench/)."""
-    from bench.harness import run
+    from bench.run import run
 
     report = run(cfg, stages=list(stages), n_posts=posts, console=err, clean=clean)
     if as_json:
