@@ -62,6 +62,21 @@ def scores_report(gold: list[str], pred: list[str], labels: tuple[str, ...]) -> 
             "correct": k, "macro_f1": round(macro_f1(gold, pred, labels), 4), "n": len(gold)}
 
 
+def share(k: int, n: int) -> dict:
+    lo, hi = wilson(k, n)
+    return {"value": round(k / n, 4) if n else None, "ci95": [round(lo, 4), round(hi, 4)], "k": k, "n": n}
+
+
+def neutral_report(gold: list[str], pred: list[str]) -> dict:
+    """How the neutral band does on the posts (the reviews have no neutral class): `precision`,
+    of the posts labelled neutral the share that are neutral; `recall`, of the neutral posts the
+    share labelled neutral; each with its Wilson 95 % interval."""
+    called = [g for g, p in zip(gold, pred) if p == "neutral"]
+    truly = [p for g, p in zip(gold, pred) if g == "neutral"]
+    return {"precision": share(called.count("neutral"), len(called)),
+            "recall": share(truly.count("neutral"), len(truly))}
+
+
 def _three(s: float, band: float) -> str:
     return "neutral" if abs(s) < band else ("positive" if s > 0 else "negative")
 
@@ -112,6 +127,7 @@ def evaluate(scorer, snow: bool = True, retrain_snow: bool = True, teacher=None,
                                  ["positive" if post_scores[i] > 0 else "negative" for i in polar], two)}
         report[name] = {k: scores_report(*v) for k, v in preds.items()}
         report[name]["neutral_band"] = band
+        report[name]["posts_neutral"] = neutral_report(*preds["posts_3class"][:2])
         right[name] = {k: [g == p for g, p in zip(gold, pred)] for k, (gold, pred, _) in preds.items()}
 
     models = [("yuqing", scorer)] + ([("yuqing_teacher", teacher)] if teacher is not None else [])
@@ -144,6 +160,11 @@ def _acc(r: dict) -> str:
     return f"{r['accuracy']:.2%} \\[{lo:.1%}–{hi:.1%}]"  # rich prints "\\[" as a bracket, not markup
 
 
+def _share(s: dict) -> str:
+    lo, hi = s["ci95"]
+    return f"{s['k']}/{s['n']}" + (f" = {s['value']:.1%} [{lo:.1%}–{hi:.1%}]" if s["n"] else "")
+
+
 def print_report(report: dict, console) -> None:
     from rich.table import Table
 
@@ -159,6 +180,13 @@ def print_report(report: dict, console) -> None:
                   _acc(r["posts_polar"]), f"{r['neutral_band']:.3f}")
     console.print(t)
     first = next(r for name, r in report.items() if name not in ("split", "paired"))
+    for name, r in report.items():
+        if name in ("split", "paired"):
+            continue
+        p, q = r["posts_neutral"]["precision"], r["posts_neutral"]["recall"]
+        console.print(f"{name}: neutral (|sentiment| < {r['neutral_band']:.3f}, a heuristic band calibrated on "
+                      f"binary reviews) on the posts: right {_share(p)} of the times it is said, "
+                      f"said for {_share(q)} of the neutral posts", markup=False)
     console.print("[lo–hi] after an accuracy: Wilson 95 % interval of the accuracy (the true accuracies these "
                   f"{first['reviews_test']['n']} reviews / {first['posts_3class']['n']} posts / "
                   f"{first['posts_polar']['n']} polar posts are consistent with)", markup=False)

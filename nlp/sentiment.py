@@ -6,8 +6,10 @@ ends into spans the model knows and the span scores are averaged, weighted by le
 sure each span is. Text without any letter or digit (empty, emoji, punctuation) carries nothing
 the model was trained on and is neutral by rule.
 
-sentiment = P(positive) - P(negative) in [-1, 1]; inside the neutral band (calibrated on the
-validation split after temperature scaling, see nlp/train.py) the label is "neutral". Confidence
+sentiment = P(positive) - P(negative) in [-1, 1]; inside the neutral band the label is "neutral".
+The band is a heuristic, not a trained class: where the model is unsure on the binary validation
+reviews after temperature scaling (nlp/train.py `neutral_band`); `yuqing model eval` reports how
+often it is right on the author-written posts. Confidence
 is the (calibrated) probability of the chosen polarity, or for neutral 1 - |sentiment| / band.
 """
 from __future__ import annotations

@@ -351,3 +351,8 @@ def test_cli_eval_prints_intervals_and_the_paired_comparison(scorer, nlp_cfg, tm
     lo, hi = student["accuracy_ci95"]
     assert f"{student['accuracy']:.2%} [{lo:.1%}–{hi:.1%}]" in out.getvalue()
     assert "author-written" in out.getvalue()
+    neutral = report["yuqing"]["posts_neutral"]
+    assert neutral["recall"]["n"] == sum(lab == "neutral" for lab, _, _ in data.eval_posts())
+    lo, hi = neutral["precision"]["ci95"]
+    assert lo <= neutral["precision"]["value"] <= hi
+    assert f"right {neutral['precision']['k']}/{neutral['precision']['n']} = " in out.getvalue()

@@ -91,3 +91,17 @@ def test_wilson_interval_and_paired_comparison_match_known_values():
     assert p["mcnemar_p"] == round(2 * (1 + 10 + 45) / 1024, 4)  # exact binomial, 2 of 10 discordant
     lo, hi = p["difference_ci95"]
     assert lo < 0 < p["difference"] < hi  # 8 against 2 is not yet evidence
+
+
+def test_neutral_report_counts_precision_and_recall_of_the_neutral_band():
+    from nlp.evaluate import neutral_report
+    from nlp.stats import wilson
+
+    gold = ["neutral", "neutral", "neutral", "positive", "negative", "negative"]
+    pred = ["neutral", "positive", "neutral", "neutral", "negative", "neutral"]
+    r = neutral_report(gold, pred)
+    assert (r["precision"]["k"], r["precision"]["n"]) == (2, 4)  # said 4 times, right twice
+    assert (r["recall"]["k"], r["recall"]["n"]) == (2, 3)  # 3 neutral posts, 2 called neutral
+    assert r["precision"]["ci95"] == [round(x, 4) for x in wilson(2, 4)] and r["recall"]["value"] == 0.6667
+    none = neutral_report(["positive"], ["negative"])["precision"]
+    assert none["n"] == 0 and none["value"] is None and none["ci95"] == [0.0, 1.0]
