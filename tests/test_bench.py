@@ -8,7 +8,7 @@ import json
 def test_every_stage_registers():
     from bench.run import STAGES
 
-    assert set(STAGES) == {"index", "crawl", "nlp", "alerts", "alert_latency", "segment", "simhash", "events"}
+    assert set(STAGES) == {"index", "crawl", "nlp", "alerts", "alert_latency", "segment", "simhash", "events", "nlp-cost"}
 
 
 def test_bench_runs_a_stage_through_the_cli(cli):
