@@ -7,12 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from alerts.alert import Alert
-from alerts.incidents import Incidents
-from tests.support.console import Client, audit_entries, console_cfg, fixed_clock
-from yuqing.app.console.app import create_app
-from yuqing.app.console.server import Background
-from yuqing.store import Store
+from tests.support.console import Client, audit_entries, serving_incident
 
 OPENED = datetime(2026, 11, 20, 6, 10, tzinfo=timezone.utc)  # 14:10 Shanghai
 NOW = OPENED + timedelta(hours=2)
@@ -20,14 +15,8 @@ NOW = OPENED + timedelta(hours=2)
 
 @pytest.fixture
 def served(es_node, tmp_path):
-    cfg = console_cfg(es_node, tmp_path)
-    store = Store(cfg.elasticsearch)
-    incidents = Incidents(store, cfg)
-    inc = incidents.attach(Alert(topic="星河手机", rule="negative_spike", severity="warning", title="星河手机 负面激增",
-                                 fired_at=OPENED, window_start=OPENED, window_end=OPENED, value=12), OPENED)
-    with Background(create_app(cfg, store, fixed_clock(NOW))) as server:
-        yield server.url, store, incidents, inc
-    store.drop_all()
+    with serving_incident(es_node, tmp_path, NOW, OPENED, "warning", 12) as s:
+        yield s.url, s.store, s.incidents, s.inc
 
 
 def flash(page: str) -> str:

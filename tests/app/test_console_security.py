@@ -9,14 +9,12 @@ import re
 import subprocess
 import sys
 from datetime import datetime, timezone
-from types import SimpleNamespace
 
 import pytest
 
-from alerts.alert import Alert
 from alerts.incidents import Incidents
 from tests.conftest import ROOT, write_cfg
-from tests.support.console import Client, audit_entries, console_cfg, fixed_clock
+from tests.support.console import Client, audit_entries, console_cfg, fixed_clock, serving_incident
 from yuqing.app.console.app import create_app
 from yuqing.app.console.server import Background
 from yuqing.app.console.settings import ConsoleConfig
@@ -27,14 +25,8 @@ NOW = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def served(es_node, tmp_path):
-    cfg = console_cfg(es_node, tmp_path)
-    store = Store(cfg.elasticsearch)
-    incidents = Incidents(store, cfg)
-    inc = incidents.attach(Alert(topic="星河手机", rule="negative_spike", severity="critical", title="星河手机 负面激增",
-                                 fired_at=NOW, window_start=NOW, window_end=NOW, value=30), NOW)
-    with Background(create_app(cfg, store, fixed_clock(NOW))) as server:
-        yield SimpleNamespace(url=server.url, store=store, inc=inc, incidents=incidents)
-    store.drop_all()
+    with serving_incident(es_node, tmp_path, NOW, NOW, "critical", 30) as s:
+        yield s
 
 
 def test_viewer_action_is_403_and_audited(served):

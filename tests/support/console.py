@@ -4,7 +4,9 @@ the pages as a browser would."""
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from datetime import datetime
+from types import SimpleNamespace
 
 import requests
 
@@ -63,3 +65,25 @@ def audit_entries(store, **match) -> list[dict]:
 
 def fixed_clock(at: datetime):
     return lambda: at
+
+
+@contextmanager
+def serving_incident(es_url: str, tmp_path, now: datetime, opened: datetime, severity: str, value: float):
+    """The console served over a store that holds one incident (星河手机, negative_spike, opened
+    at `opened`); the console's clock stands at `now`. Drops the test's indices afterwards."""
+    from alerts.alert import Alert
+    from alerts.incidents import Incidents
+    from yuqing.app.console.app import create_app
+    from yuqing.app.console.server import Background
+    from yuqing.store import Store
+
+    cfg = console_cfg(es_url, tmp_path)
+    store = Store(cfg.elasticsearch)
+    incidents = Incidents(store, cfg)
+    inc = incidents.attach(Alert(topic="星河手机", rule="negative_spike", severity=severity, title="星河手机 负面激增",
+                                 fired_at=opened, window_start=opened, window_end=opened, value=value), opened)
+    try:
+        with Background(create_app(cfg, store, fixed_clock(now))) as server:
+            yield SimpleNamespace(url=server.url, store=store, incidents=incidents, inc=inc)
+    finally:
+        store.drop_all()

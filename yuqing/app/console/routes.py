@@ -100,11 +100,17 @@ def _act(incident_id: str, action: str, do: Callable[[Any, str, datetime, int | 
     try:
         do(c.incidents, user.name, c.clock(), _version())
     except IncidentError as e:
-        audit(action, f"incident:{incident_id}", ok=False, detail=f"{e}")
-        flash(f"未执行：{e}", "error")
-    else:
-        audit(action, f"incident:{incident_id}", detail=detail)
-        flash(views.DONE_ZH.get(action, "已完成"), "ok")
+        return _refuse(incident_id, f"{e}", action)
+    audit(action, f"incident:{incident_id}", detail=detail)
+    flash(views.DONE_ZH.get(action, "已完成"), "ok")
+    return redirect(url_for("pages.incident", incident_id=incident_id))
+
+
+def _refuse(incident_id: str, message: str, action: str | None = None):
+    """Back to the incident with why nothing was done (audited when the action got that far)."""
+    if action:
+        audit(action, f"incident:{incident_id}", ok=False, detail=message)
+    flash(f"未执行：{message}", "error")
     return redirect(url_for("pages.incident", incident_id=incident_id))
 
 
@@ -126,8 +132,7 @@ def ack(incident_id: str):
 def assign(incident_id: str):
     owner = _text("owner", 64) or current_user().name
     if current_app.extensions["yuqing.users"].get(owner) is None:
-        flash(f"未执行：没有用户 {owner}", "error")
-        return redirect(url_for("pages.incident", incident_id=incident_id))
+        return _refuse(incident_id, f"没有用户 {owner}")
     return _act(incident_id, "assign", lambda inc, by, now, v: inc.assign(incident_id, owner, by, now, v), f"owner {owner}")
 
 
@@ -136,8 +141,7 @@ def assign(incident_id: str):
 def note(incident_id: str):
     text = _text("text")
     if not text:
-        flash("未执行：备注不能为空", "error")
-        return redirect(url_for("pages.incident", incident_id=incident_id))
+        return _refuse(incident_id, "备注不能为空")
     return _act(incident_id, "note", lambda inc, by, now, v: inc.note(incident_id, text, by, now, v), text[:200])
 
 
@@ -148,17 +152,13 @@ def respond(incident_id: str):
     try:
         at = _local_time(request.form.get("at", ""), c.tz) or c.clock()
     except ValueError:
-        audit("respond", f"incident:{incident_id}", ok=False, detail="bad time")
-        flash("未执行：回应时间格式应为 YYYY-MM-DDTHH:MM", "error")
-        return redirect(url_for("pages.incident", incident_id=incident_id))
+        return _refuse(incident_id, "回应时间格式应为 YYYY-MM-DDTHH:MM", "respond")
     try:  # the time rules (not before the incident, not in the future) are the service's: _act reports them
         resp = Response(at=at, channel=_text("channel", 100) or "官方微博", text=_text("text"),
                         url=_text("url", 2000) or None, by=current_user().name)
     except ValidationError as e:
         problem = "; ".join(err["msg"].removeprefix("Value error, ") for err in e.errors())
-        audit("respond", f"incident:{incident_id}", ok=False, detail=problem)
-        flash(f"未执行：{problem}", "error")
-        return redirect(url_for("pages.incident", incident_id=incident_id))
+        return _refuse(incident_id, problem, "respond")
     return _act(incident_id, "respond", lambda inc, by, now, v: inc.respond(incident_id, resp, by, now, v),
                 f"{resp.channel} {at.isoformat()} {resp.url or ''}")
 
