@@ -10,6 +10,7 @@ from alerts.backtest import backtest, grid_step
 from alerts.engine import Engine, as_line, flatten
 from alerts.rules import build_rules
 from alerts.state import MemoryState
+from bench.alerts_scale import Requests
 from crawlers.runlog import add_runs, run_doc
 from tests.conftest import make_cfg
 from tests.support import crisis
@@ -17,20 +18,6 @@ from tests.support.alertdata import every, ingest, utc
 from yuqing.store import Store
 
 NOW = utc(2026, 11, 20, 6, 0)
-
-
-class Counter:
-    """Counts the HTTP requests the store's client sends to the node."""
-
-    def __init__(self, store):
-        self.n = 0
-        transport = store.es.transport
-        inner = transport.perform_request
-
-        def counted(*a, **kw):
-            self.n += 1
-            return inner(*a, **kw)
-        transport.perform_request = counted
 
 
 def test_one_cycle_costs_the_same_requests_for_3_topics_as_for_30(es_node, tmp_path):
@@ -44,7 +31,7 @@ def test_one_cycle_costs_the_same_requests_for_3_topics_as_for_30(es_node, tmp_p
         ingest(cfg, store, items)
         eng = Engine(cfg, store, outbox=None)
         assert eng.run_once(NOW - td(minutes=1), topics=names) == []  # creates the state index once
-        seen = Counter(store)
+        seen = Requests(store)
         counts = {}
         for k in (3, 30):
             before = seen.n

@@ -128,47 +128,39 @@ def show(cfg, inc_id, as_json, now) -> None:
         console.print(line, highlight=False, markup=False)
 
 
-@incidents.command("ack")
-@click.argument("inc_id")
-@_by
-@_now
-@config_option
+def _action(name: str, *params):
+    """An incident action's command: INC_ID, then `params` (click decorators, in order), --by,
+    --now and --config, as every action takes them."""
+    def deco(f):
+        for d in (config_option, _now, _by, *reversed(params), click.argument("inc_id")):
+            f = d(f)
+        return incidents.command(name)(f)
+    return deco
+
+
+@_action("ack")
 def ack(cfg, inc_id, by, now) -> None:
     """Acknowledge: someone is on it (open → acknowledged)."""
     _act(cfg, "ack", inc_id, by, now, lambda s: s.ack(inc_id, by, now))
 
 
-@incidents.command("assign")
-@click.argument("inc_id")
-@click.argument("owner")
-@_by
-@_now
-@config_option
+@_action("assign", click.argument("owner"))
 def assign(cfg, inc_id, owner, by, now) -> None:
     """Make OWNER responsible for the incident."""
     _act(cfg, "assign", inc_id, by, now, lambda s: s.assign(inc_id, owner, by, now), detail=f"owner={owner}")
 
 
-@incidents.command("note")
-@click.argument("inc_id")
-@click.argument("text")
-@_by
-@_now
-@config_option
+@_action("note", click.argument("text"))
 def note(cfg, inc_id, text, by, now) -> None:
     """Add a note to the incident's timeline."""
     _act(cfg, "note", inc_id, by, now, lambda s: s.note(inc_id, text, by, now), detail=text[:200])
 
 
-@incidents.command("respond")
-@click.argument("inc_id")
-@click.option("--url", help="the official post's URL")
-@click.option("--text", "text", required=True, help="what the response said")
-@click.option("--channel", required=True, help="where: weibo, wechat, douyin, 官网 ...")
-@click.option("--at", "at", help="when it went out (default: now; ISO time in the configured zone)")
-@_by
-@_now
-@config_option
+@_action("respond",
+         click.option("--url", help="the official post's URL"),
+         click.option("--text", "text", required=True, help="what the response said"),
+         click.option("--channel", required=True, help="where: weibo, wechat, douyin, 官网 ..."),
+         click.option("--at", "at", help="when it went out (default: now; ISO time in the configured zone)"))
 def respond(cfg, inc_id, url, text, channel, at, by, now) -> None:
     """Record the brand's response (→ responding); `show` then reports its effect."""
     from alerts.incidents import Response
@@ -183,22 +175,13 @@ def respond(cfg, inc_id, url, text, channel, at, by, now) -> None:
     _act(cfg, "respond", inc_id, by, now, fn, detail=f"{channel} {url or ''}".strip())
 
 
-@incidents.command("resolve")
-@click.argument("inc_id")
-@_by
-@_now
-@config_option
+@_action("resolve")
 def resolve(cfg, inc_id, by, now) -> None:
     """Resolve the incident (a new alert within alerts.incidents.grace reopens it)."""
     _act(cfg, "resolve", inc_id, by, now, lambda s: s.resolve(inc_id, by, now))
 
 
-@incidents.command("step")
-@click.argument("inc_id")
-@click.argument("number", type=int)
-@_by
-@_now
-@config_option
+@_action("step", click.argument("number", type=int))
 def step(cfg, inc_id, number, by, now) -> None:
     """Mark playbook step NUMBER (as `show` numbers them) done."""
     _act(cfg, "step", inc_id, by, now, lambda s: s.done_step(inc_id, number, by, now), detail=f"step={number}")
