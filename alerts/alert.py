@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 
 Severity = Literal["info", "warning", "critical"]
 # "reminder": a rule still firing after `realert`, told again; not a new episode.
-Kind = Literal["alert", "escalation", "reminder", "recovery"]
+# "overdue": an incident's playbook step past its due time (alerts/overdue.py), told once.
+Kind = Literal["alert", "escalation", "reminder", "recovery", "overdue"]
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 SEVERITY_ZH = {"info": "提示", "warning": "预警", "critical": "严重"}
 
@@ -35,6 +36,17 @@ class AlertPost(BaseModel):
     @property
     def engagement(self) -> int:
         return self.likes + self.comments + self.reposts
+
+
+class OverdueStep(BaseModel):
+    """The playbook step an "overdue" message is about: its number (1-based, as `incidents show`
+    numbers them), what to do, whom it is for, when it was due and how late it is."""
+
+    number: int
+    do: str
+    who: str = ""  # the step's `who` and the incident's owner; "" when neither is named
+    due_at: datetime
+    late_s: int
 
 
 class Alert(BaseModel):
@@ -65,6 +77,7 @@ class Alert(BaseModel):
     # The incident this alert opened or joined (alerts/incidents.py) and its page in the console.
     incident_id: str | None = None
     incident_url: str | None = None
+    step: OverdueStep | None = None  # kind "overdue" only
     # Several rules firing for one topic at once are merged into one message: the others ride here.
     related: list["Alert"] = Field(default_factory=list)
 

@@ -190,6 +190,8 @@ class IncidentsConfig(Strict):
     console_url: str = Field("http://127.0.0.1:8765", pattern=r"^https?://")  # alerts link <url>/incidents/<id>
     skip_rules: list[str] = ["source_down"]  # rules whose alerts open no incident (crawler health)
     effect_window: Duration = timedelta(hours=6)  # effect report: this long before and after a response
+    # Each alerts cycle tells the channels, once, about every playbook step past due (alerts/overdue.py).
+    remind_overdue: bool = True
 
 
 Severities = Literal["info", "warning", "critical"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timezone
 
+from yuqing.prune import before, delete_matching
 from yuqing.store import Doc
 
 INCIDENTS_MAPPING = {"dynamic": False, "properties": {
@@ -74,3 +75,9 @@ class IncidentDocs:
             f.append({"range": {"opened_at": {"gte": _iso(since)}}})
         return self.store.find(self.index, {"bool": {"filter": f}}, size=size,
                                sort=[{"opened_at": "desc"}, {"seq": "desc"}])
+
+    def prune_resolved(self, cutoff: datetime) -> int:
+        """Delete incidents resolved before `cutoff` (retention.incidents_days); an incident not
+        resolved is never deleted, however old. Returns how many went."""
+        q = {"bool": {"filter": [{"term": {"status": "resolved"}}, before("resolved_at", cutoff)]}}
+        return delete_matching(self.store, self.index, q, "old resolved incidents")

@@ -40,6 +40,10 @@ class IncidentError(Exception):
     Chinese and English."""
 
 
+class _Unchanged(Exception):
+    """A change found already made by another writer: nothing to write."""
+
+
 class TimelineEntry(BaseModel):
     at: datetime
     kind: EntryKind
@@ -79,6 +83,7 @@ class Step(BaseModel):
     done: bool = False
     done_at: datetime | None = None
     done_by: str | None = None
+    reminded_at: datetime | None = None  # when alerts/overdue.py told someone it is late (once)
 
     def overdue(self, now: datetime) -> bool:
         return not self.done and now > self.due_at
@@ -287,6 +292,21 @@ class Incidents:
             s.done, s.done_at, s.done_by = True, t, by
             inc.log(t, "playbook", f"完成步骤 {number}：{s.do}", by)
         return self._change(inc_id, now, version, fn)
+
+    def mark_reminded(self, inc_id: str, number: int, now: datetime, text: str) -> bool:
+        """Record that overdue step `number` was told (alerts/overdue.py), with a timeline entry.
+        False, and nothing written, when another process recorded it first."""
+        def fn(inc: Incident, t: datetime) -> None:
+            s = inc.playbook.steps[number - 1]
+            if s.reminded_at is not None:
+                raise _Unchanged
+            s.reminded_at = t
+            inc.log(t, "playbook", text, "system")
+        try:
+            self._change(inc_id, now, None, fn)
+        except _Unchanged:
+            return False
+        return True
 
     def _check_time(self, inc: Incident, at: datetime, now: datetime) -> None:
         """A response cannot predate its incident, nor lie in the future (5 minutes of clock skew)."""

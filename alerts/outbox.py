@@ -104,7 +104,7 @@ class Outbox:
     def _chart(self, a: Alert) -> bytes | None:
         """The trend chart for e-mail, drawn once at enqueue time (so a resend after a restart
         shows the picture people would have seen) and only when an e-mail channel takes it."""
-        if a.chart_png or a.kind == "recovery" or a.rule == "source_down" or not self.dcfg.email_chart \
+        if a.chart_png or a.kind in ("recovery", "overdue") or a.rule == "source_down" or not self.dcfg.email_chart \
                 or self.chart is None:
             return a.chart_png
         try:

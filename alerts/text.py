@@ -2,7 +2,7 @@
 severity by how far past the threshold, and a Kibana Discover link to the posts behind it."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,7 @@ RULE_ZH = {
     "influencer": "大V/高互动负面帖",
     "source_down": "数据源采集中断",
 }
-KIND_TAG = {"alert": None, "escalation": "升级", "reminder": "持续", "recovery": "恢复"}
+KIND_TAG = {"alert": None, "escalation": "升级", "reminder": "持续", "recovery": "恢复", "overdue": "超时"}
 
 
 def severity_for(value: float, threshold: float, warning_at: float, critical_at: float) -> Severity:
@@ -34,6 +34,15 @@ def severity_for(value: float, threshold: float, warning_at: float, critical_at:
 
 def local(dt: datetime, tz: str) -> datetime:
     return dt.astimezone(ZoneInfo(tz))
+
+
+def span_zh(d: timedelta) -> str:
+    """"25 分钟", "2 小时 5 分钟": how late a step is, how long until it is due."""
+    m = int(d.total_seconds() // 60)
+    if m < 60:
+        return f"{m} 分钟"
+    h, m = divmod(m, 60)
+    return f"{h} 小时" + (f" {m} 分钟" if m else "")
 
 
 def window_zh(start: datetime, end: datetime, tz: str) -> str:

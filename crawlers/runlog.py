@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from yuqing.prune import before, delete_matching
 from yuqing.store import Store, StoreError
 
 CRAWLS_MAPPING = {"dynamic": False, "properties": {
@@ -49,19 +50,6 @@ def add_runs(store: Store, docs: list[dict]) -> None:
 
 def prune_runs(store: Store, keep: timedelta, now: datetime) -> int:
     """Delete run documents that finished more than `keep` before `now` (the index is one, not
-    monthly, so whole indices cannot be dropped; the node has no delete_by_query, so the ids are
-    scanned and deleted in bulk). Returns how many went; StoreError if some were refused."""
-    cutoff = (now - keep).astimezone(timezone.utc).isoformat()
-    old = ({"_op_type": "delete", "_index": store.crawls_index, "_id": h["_id"]}
-           for h in store.scan(store.crawls_index, {"range": {"finished_at": {"lt": cutoff}}}, _source=False))
-    deleted, refused = 0, []
-    for ok, _, info in store.bulk(old):
-        if ok:
-            deleted += 1
-        else:
-            refused.append(info.get("error") or info.get("result"))
-    if deleted:
-        store.refresh(store.crawls_index)
-    if refused:
-        raise StoreError(f"{len(refused)} old crawl runs not deleted from {store.crawls_index}: {refused[0]}")
-    return deleted
+    monthly, so whole indices cannot be dropped: yuqing/prune.py). Returns how many went;
+    StoreError if some were refused."""
+    return delete_matching(store, store.crawls_index, before("finished_at", now - keep), "old crawl runs")

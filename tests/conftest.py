@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.loopback import HttpReceiver
 from yuqing.app import config as config_mod
 from yuqing.store import Store
 
@@ -62,6 +63,14 @@ def store(cfg):
     s = Store(cfg.elasticsearch)
     yield s
     s.drop_all()
+
+
+@pytest.fixture
+def hook():
+    """A real HTTP receiver on 127.0.0.1 recording every POST (tests/support/loopback.py)."""
+    r = HttpReceiver().start()
+    yield r
+    r.stop()
 
 
 @pytest.fixture

@@ -8,13 +8,14 @@ zone (Asia/Shanghai by default), never in UTC.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from alerts.alert import SEVERITY_ZH, Alert
+from alerts.text import span_zh
 
-KIND_ZH = {"alert": "预警", "escalation": "升级", "reminder": "持续提醒", "recovery": "恢复"}
+KIND_ZH = {"alert": "预警", "escalation": "升级", "reminder": "持续提醒", "recovery": "恢复", "overdue": "处置超时"}
 RULE_ZH = {"negative_spike": "负面声量激增", "negative_surprise": "负面声量异常", "negative_ratio": "负面占比过高",
            "volume_spike": "声量激增", "keyword": "敏感词", "influencer": "大V负面",
            "source_down": "数据源采集中断"}
@@ -82,6 +83,8 @@ def heading(alert: Alert) -> str:
 
 def facts(alert: Alert, tz: str) -> list[tuple[str, str]]:
     """The label/value pairs every format shows, in one order (values not yet escaped)."""
+    if alert.step is not None:
+        return step_facts(alert, tz)
     rows = [("专题", alert.topic), ("规则", RULE_ZH.get(alert.rule, alert.rule)),
             ("级别", SEVERITY_ZH[alert.severity]),
             ("时间窗", f"{local_time(alert.window_start, tz)} – {local_time(alert.window_end, tz)} ({tz})"),
@@ -95,6 +98,14 @@ def facts(alert: Alert, tz: str) -> list[tuple[str, str]]:
     for r in alert.related:
         rows.append(("同时触发", f"{RULE_ZH.get(r.rule, r.rule)}（{SEVERITY_ZH[r.severity]}，当前值 {num(r.value)}）"))
     return rows
+
+
+def step_facts(alert: Alert, tz: str) -> list[tuple[str, str]]:
+    """An overdue playbook step's reminder (alerts/overdue.py): which step, for whom, how late."""
+    s = alert.step
+    return [("专题", alert.topic), ("事件", alert.incident_id or "-"), ("级别", SEVERITY_ZH[alert.severity]),
+            ("步骤", f"{s.number}. {s.do}"), ("负责", s.who or "未指定"),
+            ("截止", f"{local_time(s.due_at, tz)} ({tz})"), ("已超时", span_zh(timedelta(seconds=s.late_s)))]
 
 
 def chat_markdown(alert: Alert, tz: str, posts: int = 3) -> str:

@@ -12,20 +12,12 @@ import pytest
 import alerts.outbox  # noqa: F401  (the part under test ships: a broken import fails the module)
 from alerts.engine import Engine
 from alerts.state_docs import StateDocs
-from tests.support.alertdata import burst, ingest, utc
 from tests.conftest import make_cfg
-from tests.support.loopback import HttpReceiver
+from tests.support.alertdata import burst, ingest, utc
 from yuqing.store import Store
 
 T = "星河手机"
 NOW = utc(2026, 11, 22, 12, 0)
-
-
-@pytest.fixture
-def hook():
-    r = HttpReceiver().start()
-    yield r
-    r.stop()
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from alerts.engine import Engine
 from alerts.incidents import IncidentError, Incidents, Response
 from tests.conftest import ROOT, make_cfg
 from tests.support.alertdata import burst, ingest, utc
-from tests.support.loopback import HttpReceiver
 from yuqing.store import Store
 
 T = "星河手机"
@@ -201,13 +200,6 @@ def test_threads_writing_notes_at_once_lose_none(svc):
     final = svc.get(inc.id)
     assert sorted(n.text for n in final.notes) == sorted(f"{n}-{i}" for n in "ab" for i in range(8))
     assert final.version == 16  # created at 0, one write per note
-
-
-@pytest.fixture
-def hook():
-    r = HttpReceiver().start()
-    yield r
-    r.stop()
 
 
 def test_alert_messages_carry_the_incident_link(es_node, tmp_path, hook):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
+from yuqing.prune import before, delete_matching
+
 AUDIT_MAPPING = {"dynamic": False, "properties": {
     "at": {"type": "date"}, "who": {"type": "keyword"}, "action": {"type": "keyword"},
     "target": {"type": "keyword"}, "ok": {"type": "boolean"}, "detail": {"type": "text"}}}
@@ -36,3 +38,8 @@ def recent(store, limit: int = 50, target: str | None = None, action: str | None
     store.ensure_index(index, AUDIT_MAPPING)
     f = ([{"term": {"target": target}}] if target else []) + ([{"term": {"action": action}}] if action else [])
     return [dict(d) for d in store.find(index, {"bool": {"filter": f}}, size=limit, sort=[{"at": "desc"}])]
+
+
+def prune(store, cutoff: datetime) -> int:
+    """Delete the entries written before `cutoff` (retention.audit_days); returns how many went."""
+    return delete_matching(store, audit_index(store), before("at", cutoff), "old audit entries")

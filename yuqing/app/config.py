@@ -46,6 +46,10 @@ class RetentionConfig(Strict):
     days: int = Field(365, ge=1)  # monthly post indices whose newest possible post is older go
     # `<prefix>-crawls` (source health): runs older than this are deleted; source_down looks back days
     crawl_runs_days: int = Field(90, ge=7)
+    # `<prefix>-incidents`: incidents resolved longer ago than this are deleted (open ones never)
+    incidents_days: int = Field(365, ge=1)
+    # `<prefix>-audit`: entries older than this are deleted (who did what: staff names, PRIVACY.md)
+    audit_days: int = Field(365, ge=1)
 
 
 def _account_name(name: str) -> str:

@@ -2,25 +2,18 @@
 steps with their due times and overdue marks, notes, responses, the timeline, the effect report."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from alerts.alert import SEVERITY_ZH
 from alerts.incidents import STATUS_ZH, Incident
+from alerts.text import span_zh
 
 KIND_ZH = {"alert": "告警", "status": "状态", "assign": "指派", "note": "备注", "response": "回应", "playbook": "预案"}
 
 
 def when(dt: datetime | None, tz: str) -> str:
     return "-" if dt is None else f"{dt.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}"
-
-
-def span_zh(d: timedelta) -> str:
-    m = int(d.total_seconds() // 60)
-    if m < 60:
-        return f"{m} 分钟"
-    h, m = divmod(m, 60)
-    return f"{h} 小时" + (f" {m} 分钟" if m else "")
 
 
 def list_row(inc: Incident, tz: str) -> str:
@@ -35,6 +28,7 @@ def step_lines(inc: Incident, now: datetime, tz: str) -> list[str]:
             mark = f"✓ 已完成（{when(s.done_at, tz)}{' ' + s.done_by if s.done_by else ''}）"
         elif s.overdue(now):
             mark = f"⚠ 已逾期 {span_zh(now - s.due_at)}"
+            mark += f"（{when(s.reminded_at, tz)} 已提醒）" if s.reminded_at else ""
         else:
             mark = f"剩余 {span_zh(s.due_at - now)}"
         who = f"（{s.who}）" if s.who else ""

@@ -31,12 +31,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from alerts.incident_docs import IncidentDocs
+from alerts.overdue import remind_overdue
 from crawlers.runlog import prune_runs
-from yuqing.times import format_duration
-from yuqing.app import wiring
+from yuqing.app import audit, wiring
 from yuqing.app.config import Config
 from yuqing.app.job_history import History, state_dir
 from yuqing.app.schedule_config import When
+from yuqing.times import format_duration
 
 log = logging.getLogger("yuqing.app.scheduler")
 _runner: "Runner | None" = None
@@ -227,11 +229,14 @@ class Runner:
             self._signal(p, signal.SIGKILL)
 
     # -- in-process jobs ------------------------------------------------------------------
-    def alerts(self) -> str:
+    def alerts(self, now: datetime | None = None) -> str:
+        """Evaluate, remind about overdue playbook steps (alerts/overdue.py), deliver; `now`: tests."""
         engine = wiring.engine(self.cfg, self.store)
-        raised = engine.run_once(datetime.now(timezone.utc))
+        raised = engine.run_once(now or datetime.now(timezone.utc))
+        late = remind_overdue(self.cfg, self.store, engine.outbox, now or datetime.now(timezone.utc))
         out = f"{len(raised)} alerts raised" + (": " + "; ".join(_title(a) for a in raised[:5]) if raised else "")
-        return out + ", " + _deliveries(engine.deliver(datetime.now(timezone.utc)))
+        out += f", {len(late)} overdue steps reminded" if late else ""
+        return out + ", " + _deliveries(engine.deliver(now or datetime.now(timezone.utc)))
 
     def flush_outbox(self) -> str:
         return _deliveries(wiring.outbox(self.cfg, self.store).deliver_pending(datetime.now(timezone.utc)))
@@ -254,12 +259,16 @@ class Runner:
         return msg
 
     def retention(self, now: datetime | None = None) -> str:
-        days = self.cfg.retention.days
+        r = self.cfg.retention
         now = now or datetime.now(timezone.utc)
-        dropped = self.store.delete_older_than(days, now=now)
-        runs = prune_runs(self.store, timedelta(days=self.cfg.retention.crawl_runs_days), now)
-        return (f"dropped {len(dropped)} indices older than {days} days" + (f": {', '.join(dropped)}" if dropped else "")
-                + f"; deleted {runs} crawl runs older than {self.cfg.retention.crawl_runs_days} days")
+        dropped = self.store.delete_older_than(r.days, now=now)
+        runs = prune_runs(self.store, timedelta(days=r.crawl_runs_days), now)
+        incidents = IncidentDocs(self.store).prune_resolved(now - timedelta(days=r.incidents_days))
+        entries = audit.prune(self.store, now - timedelta(days=r.audit_days))
+        return (f"dropped {len(dropped)} indices older than {r.days} days" + (f": {', '.join(dropped)}" if dropped else "")
+                + f"; deleted {runs} crawl runs older than {r.crawl_runs_days} days"
+                + f"; deleted {incidents} incidents resolved more than {r.incidents_days} days ago"
+                + f"; deleted {entries} audit entries older than {r.audit_days} days")
 
     def nlp_refresh(self) -> str:
         return self.child(["keywords", "fit"], self.cfg.schedule.nlp_refresh.timeout or timedelta(hours=1),
