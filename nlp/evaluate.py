@@ -103,9 +103,12 @@ class SnowScorer:
         return np.array(out, dtype=np.float32)
 
 
-def evaluate(scorer, snow: bool = True, retrain_snow: bool = True, teacher=None, echo=print) -> dict:
+def evaluate(scorer, snow: bool = True, retrain_snow: bool = True, teacher=None, echo=print,
+             other: str = "yuqing_teacher") -> dict:
     """`scorer` (the shipped student) and, when given, its `teacher` next to SnowNLP; with a
-    teacher, `paired` compares the two text by text on each set."""
+    teacher, `paired` compares the two text by text on each set. `other` names the second model
+    in the report: `model eval --candidate` passes a retrain's student there instead of the teacher,
+    so weights are weighed against the shipped ones on the same texts before they replace them."""
     split = data.review_split()
     posts = data.eval_posts()
     test_texts = [t for t, _ in split.test]
@@ -130,7 +133,7 @@ def evaluate(scorer, snow: bool = True, retrain_snow: bool = True, teacher=None,
         report[name]["posts_neutral"] = neutral_report(*preds["posts_3class"][:2])
         right[name] = {k: [g == p for g, p in zip(gold, pred)] for k, (gold, pred, _) in preds.items()}
 
-    models = [("yuqing", scorer)] + ([("yuqing_teacher", teacher)] if teacher is not None else [])
+    models = [("yuqing", scorer)] + ([(other, teacher)] if teacher is not None else [])
     for name, model in models:
         t0 = time.time()
         rev = np.array([s for s, _, _ in model.predict(test_texts)])
@@ -138,7 +141,7 @@ def evaluate(scorer, snow: bool = True, retrain_snow: bool = True, teacher=None,
         echo(f"{name} scored {len(test_texts) + len(post_texts)} texts in {time.time() - t0:.0f}s")
         rows(name, rev, post, model.band)
     if teacher is not None:
-        report["paired"] = {k: {"a": "yuqing", "b": "yuqing_teacher", **paired(v, right["yuqing_teacher"][k])}
+        report["paired"] = {k: {"a": "yuqing", "b": other, **paired(v, right[other][k])}
                             for k, v in right["yuqing"].items()}
     if snow:
         val_texts = [t for t, _ in split.val]
@@ -163,6 +166,9 @@ def _acc(r: dict) -> str:
 def _share(s: dict) -> str:
     lo, hi = s["ci95"]
     return f"{s['k']}/{s['n']}" + (f" = {s['value']:.1%} [{lo:.1%}–{hi:.1%}]" if s["n"] else "")
+
+
+_ROLE = {"yuqing": "student", "yuqing_teacher": "teacher"}
 
 
 def print_report(report: dict, console) -> None:
@@ -192,8 +198,9 @@ def print_report(report: dict, console) -> None:
                   f"{first['posts_polar']['n']} polar posts are consistent with)", markup=False)
     for k, p in report.get("paired", {}).items():
         lo, hi = p["difference_ci95"]
-        console.print(f"student − teacher on {k} ({p['n']} texts): {p['a_only']} right only for the student, "
-                      f"{p['b_only']} only for the teacher; difference {p['difference']:+.2%} "
+        a, b = _ROLE.get(p["a"], p["a"]), _ROLE.get(p["b"], p["b"])
+        console.print(f"{a} − {b} on {k} ({p['n']} texts): {p['a_only']} right only for the {a}, "
+                      f"{p['b_only']} only for the {b}; difference {p['difference']:+.2%} "
                       f"(95 % interval {lo:+.1%} to {hi:+.1%}, McNemar exact p = {p['mcnemar_p']:.3f})", markup=False)
     s = report["split"]
     console.print(f"split: train {s['train']} / val {s['val']} / test {s['test']} "

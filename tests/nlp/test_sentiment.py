@@ -356,3 +356,31 @@ def test_cli_eval_prints_intervals_and_the_paired_comparison(scorer, nlp_cfg, tm
     lo, hi = neutral["precision"]["ci95"]
     assert lo <= neutral["precision"]["value"] <= hi
     assert f"right {neutral['precision']['k']}/{neutral['precision']['n']} = " in out.getvalue()
+
+
+def test_cli_eval_weighs_candidate_weights_against_the_shipped_student(nlp_cfg, tmp_path):
+    """`model eval --candidate MANIFEST`: other weights (here the teacher's manifest stands in for a
+    retrain's) take the second row and the paired comparison, named as the candidate."""
+    import io
+
+    from rich.console import Console
+
+    from nlp import modelfiles
+    from nlp.evaluate import print_report
+    from yuqing.app.nlp_cli import model
+
+    cfg_path = tmp_path / "config.yaml"
+    cfg_path.write_text(yaml.safe_dump({"home": str(nlp_cfg.home_dir)}))
+    r = CliRunner().invoke(model, ["eval", "--no-snownlp", "--json", "--candidate", str(modelfiles.TEACHER),
+                                   "--config", str(cfg_path)])
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)
+    assert "yuqing_teacher" not in report and {"yuqing", "candidate"} <= set(report)
+    p = report["paired"]["reviews_test"]
+    assert p["b"] == "candidate"
+    assert p["a_only"] - p["b_only"] == report["yuqing"]["reviews_test"]["correct"] - report["candidate"]["reviews_test"]["correct"]
+    out = io.StringIO()
+    print_report(report, Console(file=out, width=200))
+    assert "student − candidate on reviews_test" in out.getvalue()
+    bad = CliRunner().invoke(model, ["eval", "--candidate", str(tmp_path / "nope.json"), "--config", str(cfg_path)])
+    assert bad.exit_code == 2 and "does not exist" in bad.output

@@ -88,12 +88,16 @@ def train_cmd(cfg, stage: str, layers: int | None, top: int | None, epochs: int 
 @click.option("--no-teacher", is_flag=True, help="skip the teacher's row and the student/teacher comparison")
 @click.option("--quantize", type=click.Choice(["auto", "none", "int8"]), default=None, help="override nlp.quantize")
 @click.option("--runtime", type=click.Choice(["auto", "torch", "onnx"]), default=None, help="override nlp.runtime")
+@click.option("--candidate", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="a manifest of other weights (e.g. a retrain's sentiment.json from `model train --out`): "
+                   "compared with the shipped student text by text instead of the teacher")
 @config_option
 def eval_cmd(cfg, as_json: bool, no_snownlp: bool, no_teacher: bool, quantize: str | None,
-             runtime: str | None) -> None:
+             runtime: str | None, candidate: Path | None) -> None:
     """Accuracy (with Wilson 95 % intervals) and macro-F1 on the held-out reviews and the
     author-written posts, for the shipped student and its teacher (compared text by text), next
-    to SnowNLP."""
+    to SnowNLP. With --candidate, the candidate weights take the teacher's place: what to read
+    before replacing nlp/data's weights with a retrain."""
     from rich.console import Console
 
     from nlp import modelfiles
@@ -102,12 +106,13 @@ def eval_cmd(cfg, as_json: bool, no_snownlp: bool, no_teacher: bool, quantize: s
 
     try:
         scorer = Scorer.load(cfg, quantize=quantize, runtime=runtime)
-        teacher = None if no_teacher else Scorer.load(cfg, quantize=quantize, runtime=runtime,
-                                                       manifest=modelfiles.TEACHER)
+        other = candidate or (None if no_teacher else modelfiles.TEACHER)
+        teacher = other and Scorer.load(cfg, quantize=quantize, runtime=runtime, manifest=other)
     except ModelError as e:
         _err(f"error: {e}")
         sys.exit(1)
-    report = evaluate(scorer, snow=not no_snownlp, teacher=teacher, echo=_err)
+    report = evaluate(scorer, snow=not no_snownlp, teacher=teacher, echo=_err,
+                      other="candidate" if candidate else "yuqing_teacher")
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=1))
     else:
