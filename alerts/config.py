@@ -209,6 +209,9 @@ class AlertsConfig(Strict):
     top_posts: int = Field(5, ge=0, le=50)
     top_events: int = Field(3, ge=0, le=10)  # events named in a message ("主要事件", alerts/events.py); 0: none
     rules: Rules = Rules()
+    # rule -> rules whose active episode (told at the same or a higher severity) holds back its
+    # messages for the same topic (alerts/noise.py hold_back); {} tells every rule on its own
+    inhibit: dict[str, list[str]] = {"negative_spike": ["negative_surprise"]}
     topics: dict[str, dict[str, dict[str, Any]]] = {}  # topic -> rule -> overridden keys
     # Delivery (alerts/outbox.py, alerts/channels/): where alerts go and how hard the outbox tries.
     channels: list[ChannelConfig] = []
@@ -232,7 +235,9 @@ class AlertsConfig(Strict):
                 if not isinstance(keys, dict):
                     raise ValueError(f"topics.{topic}.{name}: expected a mapping of rule keys")
                 self.rules_for(topic)  # validates the merged rule now
-        for key, names in (("playbooks", list(self.playbooks)), ("incidents.skip_rules", self.incidents.skip_rules)):
+        held = [(f"inhibit.{r}", [r, *srcs]) for r, srcs in self.inhibit.items()]
+        for key, names in (("playbooks", list(self.playbooks)), ("incidents.skip_rules", self.incidents.skip_rules),
+                           *held):
             for name in names:
                 if name not in RULE_NAMES:
                     raise ValueError(f"{key}.{name}: unknown rule; known: {', '.join(RULE_NAMES)}")

@@ -21,7 +21,7 @@ from alerts import text
 from alerts.alert import Alert
 from alerts.events import find_events
 from alerts.incidents import Incidents
-from alerts.noise import decide, merge
+from alerts.noise import decide, hold_back, merge
 from alerts.outbox import Outbox
 from alerts.rules.base import align, context_from
 from alerts.rules.source_down import CrawlHistory, SourceDown
@@ -66,6 +66,7 @@ class Engine:
         raised: list[Alert] = []
         for topic in active:
             notes = []
+            others = {r.name: states.get(rule_key(topic, r.name)) for r, _ in verdicts.get(topic, [])}
             for rule, found in verdicts.get(topic, []):
                 key = rule_key(topic, rule.name)
                 prev = states.get(key)
@@ -75,6 +76,7 @@ class Engine:
                     if isinstance(found, StoreError):
                         raise found
                     note, new = self._decide(rule, topic, now, found, prev)
+                    note, new = hold_back(note, new, prev, self.cfg.alerts.inhibit.get(rule.name, []), others)
                 except StoreUnavailable:
                     raise
                 except StoreError as e:  # one rule's bad query must not silence the others

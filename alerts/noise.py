@@ -74,6 +74,34 @@ def _told(a: Alert, now: datetime) -> dict:
             "notified_severity": a.severity, "alert_id": a.id}
 
 
+def hold_back(note: Alert | None, new: dict | None, prev: dict | None, sources: list[str],
+              others: dict[str, dict | None]) -> tuple[Alert | None, dict | None]:
+    """Inhibition, as Alertmanager's `inhibit_rules` do it: a rule's message is held back while one
+    of its `sources` (`alerts.inhibit`) has an active episode on the same topic that was told at
+    the same or a higher severity; `negative_spike` after `negative_surprise` says nothing the team
+    has not just heard. The held episode's state is kept (marked `inhibited_by`), so its noise
+    control goes on; its recovery is not told either (nobody heard it start), and if it outgrows
+    its source it is told then, as a new alert. `others`: this topic's rule states by rule name."""
+    if note is None:
+        return note, new
+    held = bool(prev and prev.get("active") and prev.get("inhibited_by"))
+    if note.kind == "recovery":
+        return (None, new) if held else (note, new)
+    if not held and note.kind != "alert":
+        return note, new  # an episode already told goes on being told (reminders, escalations)
+    for source in sources:
+        st = others.get(source)
+        if st and st.get("active") and \
+                SEVERITY_RANK.get(st.get("notified_severity"), 0) >= SEVERITY_RANK[note.severity]:
+            return None, {**(new or prev or {}), "inhibited_by": source}
+    if held:  # first told now: for the team it is a new alert, whatever noise control called it
+        note.kind = "alert"
+        note.id = note.make_id()
+        note.title = text.title(note)
+        new = {k: v for k, v in (new or prev).items() if k != "inhibited_by"}
+    return note, new
+
+
 def merge(notes: list[Alert]) -> list[Alert]:
     """One message per topic for what fired (the worst rule leads, the others ride in `related`)
     and one for what recovered."""

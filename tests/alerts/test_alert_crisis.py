@@ -126,3 +126,36 @@ def test_report_sentence_counts_episodes_not_reminders():
             {"kind": "recovery", "severity": "info"}]
     s = topic_sentence(crisis.BURST, "今日", 100, 90, 30, 10, {"weibo": 100}, [], told)
     assert "期间触发 1 次预警（最高级别：预警）" in s
+
+
+def test_a_spike_told_already_by_the_surprise_rule_is_held_back(replay):
+    """`alerts.inhibit` (default negative_spike <- negative_surprise): while the surprise rule's
+    episode is active and was told at the same or a higher severity, the spike rule's new alert and
+    its recovery stay quiet; with `inhibit: {}` the same replay tells them."""
+    from alerts.backtest import backtest
+    from alerts.engine import as_line
+
+    cfg, store, _ = replay
+    t0, t1 = crisis.BURST_START - td(minutes=20), crisis.BURST_END + td(hours=3)
+
+    def told(c) -> list[dict]:
+        eng = Engine(c, store, state=MemoryState(), outbox=None, dress=False)
+        return [as_line(a) for _, msgs in backtest(eng, t0, t1, td(minutes=1), topics=[crisis.BURST])
+                for a in flatten(msgs)]
+
+    bare = cfg.model_copy(update={"alerts": cfg.alerts.model_copy(update={"inhibit": {}})})
+    loose, held = told(bare), told(cfg)
+    assert cfg.alerts.inhibit == {"negative_spike": ["negative_surprise"]}
+    spike = [x for x in loose if x["rule"] == "negative_spike"]
+    assert spike, "the replay no longer makes the spike rule fire: this test shows nothing"
+    # What was held: spike messages no more severe than the surprise episode running at that moment.
+    surprise = [x for x in held if x["rule"] == "negative_surprise"]
+    assert surprise and surprise[0]["kind"] == "alert"
+    kept = [x for x in held if x["rule"] == "negative_spike"]
+    assert len(kept) < len(spike), (kept, spike)
+    for x in kept:  # told only once it outgrew what the surprise rule last told, or after that
+        last = [y for y in surprise if y["fired_at"] <= x["fired_at"] and y["kind"] != "recovery"][-1]
+        assert x["kind"] == "recovery" or SEVERITY_RANK[x["severity"]] > SEVERITY_RANK[last["severity"]], (x, last)
+    assert any(x["kind"] == "recovery" for x in kept) == any(x["kind"] != "recovery" for x in kept)
+    # The other rules' lines are the same either way.
+    assert [x for x in held if x["rule"] != "negative_spike"] == [x for x in loose if x["rule"] != "negative_spike"]

@@ -44,6 +44,14 @@ def test_wrong_type_names_key_and_value():
     assert any(p.startswith("topics.0.keywords:") for p in problems), problems
 
 
+def test_inhibit_names_the_unknown_rule():
+    raw = shipped()
+    raw["alerts"]["inhibit"] = {"negative_spike": ["negative_suprise"]}
+    with pytest.raises(ConfigError) as e:
+        config_mod.parse(raw, "c.yaml")
+    assert "inhibit.negative_spike.negative_suprise: unknown rule; known: negative_spike, negative_surprise" in str(e.value)
+
+
 def test_bad_host_and_timezone():
     raw = shipped()
     raw["elasticsearch"]["hosts"] = ["localhost:9200"]
