@@ -186,7 +186,9 @@ class Engine:
         if self.outbox is None or not self.record:
             return
         self.outbox.enqueue([msg])
-        self.state.mark_queued(msg.id)
+        # The record was written before the incident existed (it is the exactly-once guard); the
+        # incident's id joins it here, so `alerts history` and the alerts index link both ways.
+        self.state.mark_queued(msg.id, **({"incident_id": msg.incident_id} if msg.incident_id else {}))
 
     def _requeue(self, now: datetime) -> None:
         for a in self.state.unqueued(since=now - REQUEUE_WINDOW):

@@ -72,8 +72,9 @@ class EsState:
     def record(self, alert: Alert, now: datetime) -> bool:
         return self.docs.record(alert_doc(alert, now))
 
-    def mark_queued(self, alert_id: str) -> None:
-        self.docs.mark(alert_id, queued=True)
+    def mark_queued(self, alert_id: str, **fields) -> None:
+        """Handed to the outbox; `fields` ride on the same update (the incident it opened or joined)."""
+        self.docs.mark(alert_id, queued=True, **fields)
 
     def unqueued(self, since: datetime) -> list[Alert]:
         return [Alert.model_validate(d) for d in self.docs.alerts(since=since, queued=False)]
@@ -133,8 +134,8 @@ class MemoryState:
         self.alerts[alert.id] = alert_doc(alert, now)
         return True
 
-    def mark_queued(self, alert_id: str) -> None:
-        self.alerts[alert_id]["queued"] = True
+    def mark_queued(self, alert_id: str, **fields) -> None:
+        self.alerts[alert_id].update(queued=True, **fields)
 
     def unqueued(self, since: datetime) -> list[Alert]:
         return []  # a backtest sends nothing

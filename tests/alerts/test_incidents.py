@@ -15,6 +15,7 @@ from alerts.channels.email import EmailChannel
 from alerts.channels.text import chat_markdown
 from alerts.engine import Engine
 from alerts.incidents import IncidentError, Incidents, Response
+from alerts.state_docs import StateDocs
 from tests.conftest import ROOT, make_cfg
 from tests.support.alertdata import burst, ingest, utc
 from yuqing.store import Store
@@ -216,6 +217,8 @@ def test_alert_messages_carry_the_incident_link(es_node, tmp_path, hook):
         [inc] = Incidents(store, cfg).list()
         link = f"http://console.example:8765/incidents/{inc.id}"
         assert msg.incident_id == inc.id and msg.incident_url == link and msg.id in inc.alert_ids
+        [rec] = StateDocs(store).alerts(topic=T)  # the alert record links back to its incident
+        assert rec["id"] == msg.id and rec["incident_id"] == inc.id and rec["queued"] is True
         by_path = {r.path: json.loads(r.body) for r in hook.requests}
         assert by_path["/hook"]["alert"]["incident_url"] == link
         assert link in by_path["/ding"]["markdown"]["text"] and "在控制台处理事件" in by_path["/ding"]["markdown"]["text"]
