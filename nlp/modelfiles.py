@@ -41,7 +41,14 @@ def read_manifest(path: Path = MANIFEST) -> dict:
         raise ModelError(f"{path} is missing: the fine-tuned weights were never trained here; "
                          "run `yuqing model train` (or restore nlp/data/ from git)")
     raw = path.read_bytes()
-    manifest = json.loads(raw.decode("utf-8"))
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ModelError(f"{path} is not a weights manifest (JSON as `yuqing model train` writes it): {e}") from None
+    missing = [k for k in ("weights", "sha256") if not isinstance(manifest, dict) or k not in manifest]
+    if missing:
+        raise ModelError(f"{path} is not a weights manifest: no {', '.join(missing)} "
+                         "(use the sentiment.json or teacher.json that `yuqing model train --out` wrote)")
     # The cache is stamped with the whole manifest, so a recalibrated band also rebuilds it.
     manifest["stamp"] = hashlib.sha256(raw).hexdigest()
     manifest["name"] = path.stem  # sentiment (what scores posts) or teacher (what it was distilled from)

@@ -384,3 +384,8 @@ def test_cli_eval_weighs_candidate_weights_against_the_shipped_student(nlp_cfg, 
     assert "student − candidate on reviews_test" in out.getvalue()
     bad = CliRunner().invoke(model, ["eval", "--candidate", str(tmp_path / "nope.json"), "--config", str(cfg_path)])
     assert bad.exit_code == 2 and "does not exist" in bad.output
+    for name, body, says in (("junk.json", "not json", "is not a weights manifest (JSON"),
+                             ("partial.json", '{"weights": "x.safetensors"}', "no sha256")):
+        (tmp_path / name).write_text(body)
+        bad = CliRunner().invoke(model, ["eval", "--candidate", str(tmp_path / name), "--config", str(cfg_path)])
+        assert bad.exit_code == 1 and says in bad.output and "Traceback" not in bad.output, bad.output

@@ -232,8 +232,9 @@ class Runner:
     def alerts(self, now: datetime | None = None) -> str:
         """Evaluate, remind about overdue playbook steps (alerts/overdue.py), deliver; `now`: tests."""
         engine = wiring.engine(self.cfg, self.store)
-        raised = engine.run_once(now or datetime.now(timezone.utc))
-        late = remind_overdue(self.cfg, self.store, engine.outbox, now or datetime.now(timezone.utc))
+        at = now or datetime.now(timezone.utc)
+        raised = engine.run_once(at)
+        late = remind_overdue(self.cfg, self.store, engine.outbox, at)
         out = f"{len(raised)} alerts raised" + (": " + "; ".join(_title(a) for a in raised[:5]) if raised else "")
         out += f", {len(late)} overdue steps reminded" if late else ""
         return out + ", " + _deliveries(engine.deliver(now or datetime.now(timezone.utc)))
