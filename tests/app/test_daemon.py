@@ -262,12 +262,14 @@ def test_daemon_crawl_index_alert_webhook_across_restarts(es_node, tmp_path):
     from yuqing.store import Store
 
     class SlowSite(ReplaySite):
-        """The replay site answering like a slow platform, so a crawl can be caught mid-way."""
+        """The replay site answering like a slow platform, so a crawl can be caught mid-way; fast
+        again once it has been (`delay` 0), so the resumed crawl does not wait for nothing."""
 
         served = 0
+        delay = 0.4
 
         def answer(self, raw_path, *args):
-            time.sleep(0.4)
+            time.sleep(SlowSite.delay)
             SlowSite.served += 1
             return super().answer(raw_path, *args)
 
@@ -300,6 +302,7 @@ def test_daemon_crawl_index_alert_webhook_across_restarts(es_node, tmp_path):
         assert len(first) == 1 and first[0].status == "interrupted", first
         assert ", shutdown" in first[0].summary, first[0].summary
         assert any(f.is_file() for f in jobs.rglob("*")), "the interrupted crawl left no JOBDIR to resume from"
+        SlowSite.delay = 0
 
         p2 = start(cfg_file, tmp_path / "home", log)
         try:
