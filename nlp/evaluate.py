@@ -104,11 +104,13 @@ class SnowScorer:
 
 
 def evaluate(scorer, snow: bool = True, retrain_snow: bool = True, teacher=None, echo=print,
-             other: str = "yuqing_teacher") -> dict:
+             other: str = "yuqing_teacher", distant: list[tuple[str, int]] | None = None) -> dict:
     """`scorer` (the shipped student) and, when given, its `teacher` next to SnowNLP; with a
     teacher, `paired` compares the two text by text on each set. `other` names the second model
     in the report: `model eval --candidate` passes a retrain's student there instead of the teacher,
-    so weights are weighed against the shipped ones on the same texts before they replace them."""
+    so weights are weighed against the shipped ones on the same texts before they replace them.
+    `distant`: the eval part of a `yuqing model harvest` file, (emoticon-free text, emoticon label),
+    reported as `distant_eval`: agreement with the emoticons (sign of the score), not accuracy."""
     split = data.review_split()
     posts = data.eval_posts()
     test_texts = [t for t, _ in split.test]
@@ -123,11 +125,17 @@ def evaluate(scorer, snow: bool = True, retrain_snow: bool = True, teacher=None,
                               "dropped_conflicting_copies": split.dropped_copy_conflicts}}
     right: dict[str, dict[str, list[bool]]] = {}
 
+    far_texts = [t for t, _ in distant or []]
+    gold_far = ["positive" if y else "negative" for _, y in distant or []]
+    far_scores: dict[str, np.ndarray] = {}
+
     def rows(name: str, rev_scores, post_scores, band: float) -> None:
         preds = {"reviews_test": (gold_rev, ["positive" if s > 0 else "negative" for s in rev_scores], two),
                  "posts_3class": (gold_posts, [_three(s, band) for s in post_scores], data.LABELS),
                  "posts_polar": ([gold_posts[i] for i in polar],
                                  ["positive" if post_scores[i] > 0 else "negative" for i in polar], two)}
+        if distant:
+            preds["distant_eval"] = (gold_far, ["positive" if s > 0 else "negative" for s in far_scores[name]], two)
         report[name] = {k: scores_report(*v) for k, v in preds.items()}
         report[name]["neutral_band"] = band
         report[name]["posts_neutral"] = neutral_report(*preds["posts_3class"][:2])
@@ -138,6 +146,7 @@ def evaluate(scorer, snow: bool = True, retrain_snow: bool = True, teacher=None,
         t0 = time.time()
         rev = np.array([s for s, _, _ in model.predict(test_texts)])
         post = np.array([s for s, _, _ in model.predict(post_texts)])
+        far_scores[name] = np.array([s for s, _, _ in model.predict(far_texts)])
         echo(f"{name} scored {len(test_texts) + len(post_texts)} texts in {time.time() - t0:.0f}s")
         rows(name, rev, post, model.band)
     if teacher is not None:
@@ -153,6 +162,7 @@ def evaluate(scorer, snow: bool = True, retrain_snow: bool = True, teacher=None,
             t0 = time.time()
             s = SnowScorer(train)
             band = neutral_band(s.scores(val_texts), yval)
+            far_scores[name] = s.scores(far_texts)
             rows(name, s.scores(test_texts), s.scores(post_texts), band)
             echo(f"{name}: {time.time() - t0:.0f}s")
     return report
@@ -193,6 +203,10 @@ def print_report(report: dict, console) -> None:
         console.print(f"{name}: neutral (|sentiment| < {r['neutral_band']:.3f}, a heuristic band calibrated on "
                       f"binary reviews) on the posts: right {_share(p)} of the times it is said, "
                       f"said for {_share(q)} of the neutral posts", markup=False)
+        if "distant_eval" in r:
+            d = r["distant_eval"]
+            console.print(f"{name}: agrees with the emoticons on {d['correct']}/{d['n']} distant-labelled posts = "
+                          f"{_acc(d)}, macro-F1 {d['macro_f1']:.4f} (emoticon labels are noisy, not gold)")
     console.print("[lo–hi] after an accuracy: Wilson 95 % interval of the accuracy (the true accuracies these "
                   f"{first['reviews_test']['n']} reviews / {first['posts_3class']['n']} posts / "
                   f"{first['posts_polar']['n']} polar posts are consistent with)", markup=False)

@@ -134,7 +134,7 @@ def train(out_dir: Path = modelfiles.DATA, top: int = 6, max_length: int = 96, e
           batch: int = 32, lr: float = 1e-4, head_lr: float = 2e-3, minutes: float = 50.0,
           seed: int = data.SEED, threads: int | None = None, limit: int | None = None,
           layers: int | None = None, teacher: Path | None = None, alpha: float = 0.5, kd_t: float = 2.0,
-          name: str = "sentiment", echo=print) -> dict:
+          name: str = "sentiment", extra: Path | None = None, echo=print) -> dict:
     # long: one training run, read top to bottom (features, optimiser, epochs, early stop, pack)
     convert.env_offline()
     if threads:
@@ -144,6 +144,8 @@ def train(out_dir: Path = modelfiles.DATA, top: int = 6, max_length: int = 96, e
     split = data.review_split()
     train_set = split.train[:limit] if limit else split.train
     val_set = split.val[: limit // 4] if limit else split.val
+    more, extra_meta = extra_texts(extra) if extra else ([], {})
+    train_set = train_set + more
     config, tensors, tok_json = modelfiles.base_state()
     from transformers import BertConfig
 
@@ -157,7 +159,8 @@ def train(out_dir: Path = modelfiles.DATA, top: int = 6, max_length: int = 96, e
     tok = tokens.load_tokenizer(tok_json, max_length)
     _log(echo, f"train {len(train_set)} / val {len(val_set)} / test {len(split.test)} texts; "
                f"{split.dropped_conflicts} texts in both files, {split.dropped_copies} copies and "
-               f"{split.dropped_copy_conflicts} conflicting copies dropped; layers {start}..{nl - 1} trained")
+               f"{split.dropped_copy_conflicts} conflicting copies dropped; layers {start}..{nl - 1} trained"
+               + (f"; train includes {len(more)} distant-labelled texts from {extra}" if extra else ""))
     model.eval()
     ftr = frozen_features(model, tokens.encode(tok, [t for t, _ in train_set]), start, echo=echo)
     fval = frozen_features(model, tokens.encode(tok, [t for t, _ in val_set]), start, echo=echo)
@@ -228,8 +231,22 @@ def train(out_dir: Path = modelfiles.DATA, top: int = 6, max_length: int = 96, e
         "train": {"seed": seed, "split": "nlp/data.py review_split (80/10/10, copies removed)", "epochs": epochs,
                   "batch": batch, "lr": lr, "head_lr": head_lr, "minutes_budget": minutes, "stopped": stopped,
                   "train_texts": len(train_set), "val_texts": len(val_set), "seconds": round(time.time() - t0),
-                  **distil, **best},
+                  **distil, **extra_meta, **best},
     })
+
+
+def extra_texts(path: Path) -> tuple[list[tuple[str, int]], dict]:
+    """The `train` part of a `yuqing model harvest` file (distant labels from emoticons), less any
+    text equal once normalised to a held-out review or an author-written post (harvest drops them
+    already; a file edited by hand is checked again), and what the manifest records of it."""
+    from nlp import distant
+
+    rows = distant.read(path, "train")
+    held = distant.held_out_cores()
+    kept = [(t, y) for t, y in rows if data.normalise(t) not in held]
+    return kept, {"extra": {"file_sha256": convert.sha256(path), "texts": len(kept),
+                            "positive": sum(y for _, y in kept), "dropped_held_out": len(rows) - len(kept),
+                            "labels": "distant: emoticons (nlp/distant.py)"}}
 
 
 def pack(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -20,27 +20,6 @@ from yuqing.app import config as config_mod
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-def nlp_cfg(tmp_path_factory):
-    home = tmp_path_factory.mktemp("nlp-home")
-    return config_mod.parse({"home": str(home), "nlp": {"batch_size": 16}}, home / "config.yaml")
-
-
-@pytest.fixture(scope="session")
-def scorer(nlp_cfg, monkeypatch_session):
-    # Anything that tried a model hub would fail: these make transformers/huggingface_hub refuse.
-    monkeypatch_session.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch_session.setenv("TRANSFORMERS_OFFLINE", "1")
-    return Scorer.load(nlp_cfg)
-
-
-@pytest.fixture(scope="session")
-def monkeypatch_session():
-    mp = pytest.MonkeyPatch()
-    yield mp
-    mp.undo()
-
-
 def test_model_builds_offline_into_home_and_is_reused(scorer, nlp_cfg):
     d = modelfiles.model_dir(nlp_cfg)
     assert d.parent == nlp_cfg.home_dir / "models"
@@ -275,13 +254,21 @@ def test_onnx_runtime_misuse_is_a_clear_error(nlp_cfg, tmp_path):
 def test_student_training_reproduces_a_loadable_model(scorer, nlp_cfg, tmp_path):
     """A tiny run of the real training code (2-layer student, 64 texts): manifest, packed weights
     and distillation bookkeeping are what `yuqing model build` and the scorer expect."""
-    from nlp import train
+    from nlp import data, distant, train
 
     teacher = modelfiles.ensure_model(nlp_cfg, modelfiles.TEACHER)
+    # A harvest file's train part joins the reviews; its eval part and any held-out text do not.
+    held = next(t for t in data.held_out_reviews() if "\t" not in t)
+    extra = tmp_path / "far.tsv"
+    distant.write(extra, [(0, "train", "星河手机又黑屏了，售后一直推脱"), (1, "train", "新款的续航真的很顶"),
+                          (1, "eval", "拍照效果很好"), (1, "train", held)])
     m = train.train(out_dir=tmp_path, layers=2, top=1, epochs=1, limit=64, threads=2, teacher=teacher,
-                    echo=lambda msg: None)
+                    extra=extra, echo=lambda msg: None)
     assert m["layers"] == 2 and m["top_layers"] == [1]
     assert m["train"]["teacher_sha256"] == modelfiles.read_manifest(modelfiles.TEACHER)["sha256"]
+    assert m["train"]["train_texts"] == 64 + 2
+    assert {k: m["train"]["extra"][k] for k in ("texts", "positive", "dropped_held_out")} == \
+        {"texts": 2, "positive": 1, "dropped_held_out": 1}
     modelfiles.build(tmp_path / "built", tmp_path / "sentiment.json")
     small = Scorer.from_dir(tmp_path / "built", runtime="onnx", quantize="int8")
     (s, label, conf), = small.predict(["质量非常好，物流也快，很满意"])

@@ -56,12 +56,15 @@ STAGES = {
 @click.option("--max-length", default=96, show_default=True, help="tokens per training text")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="where to write the weights + manifest (default: nlp/data, i.e. the repo)")
+@click.option("--extra", type=click.Path(path_type=Path), default=None,
+              help="a `yuqing model harvest` file: its train part (distant labels) joins the reviews")
 @config_option
 def train_cmd(cfg, stage: str, layers: int | None, top: int | None, epochs: int | None, minutes: float | None,
-              max_length: int, out: Path | None) -> None:
+              max_length: int, out: Path | None, extra: Path | None) -> None:
     """Reproduce the weights in nlp/data (seeded; split documented in nlp/data.py). Run
     `--stage teacher` first only to retrain the teacher too; the student learns from the teacher
-    that nlp/data/teacher.json describes."""
+    that nlp/data/teacher.json describes. With --extra, the deployment's emoticon-labelled posts
+    are trained on as well (validation and test stay the reviews')."""
     from nlp import modelfiles, train
 
     opts = {**STAGES[stage], **{k: v for k, v in (("layers", layers), ("top", top), ("epochs", epochs),
@@ -77,8 +80,14 @@ def train_cmd(cfg, stage: str, layers: int | None, top: int | None, epochs: int 
         except modelfiles.ModelError as e:
             _err(f"error: the student needs its teacher: {e}")
             sys.exit(1)
-    manifest = train.train(out_dir=out_dir, max_length=max_length, threads=cfg.nlp.threads, teacher=teacher,
-                           name="teacher" if stage == "teacher" else "sentiment", echo=_err, **opts)
+    from nlp.distant import DistantError
+
+    try:
+        manifest = train.train(out_dir=out_dir, max_length=max_length, threads=cfg.nlp.threads, teacher=teacher,
+                               name="teacher" if stage == "teacher" else "sentiment", extra=extra, echo=_err, **opts)
+    except DistantError as e:
+        _err(f"error: {e}")
+        sys.exit(1)
     click.echo(json.dumps(manifest, ensure_ascii=False, indent=1))
 
 
@@ -91,32 +100,83 @@ def train_cmd(cfg, stage: str, layers: int | None, top: int | None, epochs: int 
 @click.option("--candidate", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="a manifest of other weights (e.g. a retrain's sentiment.json from `model train --out`): "
                    "compared with the shipped student text by text instead of the teacher")
+@click.option("--distant", type=click.Path(path_type=Path), default=None,
+              help="a `yuqing model harvest` file: also report agreement with the emoticons on its eval part")
 @config_option
 def eval_cmd(cfg, as_json: bool, no_snownlp: bool, no_teacher: bool, quantize: str | None,
-             runtime: str | None, candidate: Path | None) -> None:
+             runtime: str | None, candidate: Path | None, distant: Path | None) -> None:
     """Accuracy (with Wilson 95 % intervals) and macro-F1 on the held-out reviews and the
     author-written posts, for the shipped student and its teacher (compared text by text), next
     to SnowNLP. With --candidate, the candidate weights take the teacher's place: what to read
     before replacing nlp/data's weights with a retrain."""
     from rich.console import Console
 
+    from nlp import distant as far
     from nlp import modelfiles
     from nlp.evaluate import evaluate, print_report
     from nlp.sentiment import ModelError, Scorer
 
     try:
+        far_eval = far.read(distant, "eval") if distant else None
         scorer = Scorer.load(cfg, quantize=quantize, runtime=runtime)
         other = candidate or (None if no_teacher else modelfiles.TEACHER)
         teacher = other and Scorer.load(cfg, quantize=quantize, runtime=runtime, manifest=other)
-    except ModelError as e:
+    except (ModelError, far.DistantError) as e:
         _err(f"error: {e}")
         sys.exit(1)
     report = evaluate(scorer, snow=not no_snownlp, teacher=teacher, echo=_err,
-                      other="candidate" if candidate else "yuqing_teacher")
+                      other="candidate" if candidate else "yuqing_teacher", distant=far_eval)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=1))
     else:
         print_report(report, Console())
+
+
+@model.command("harvest")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="the TSV to write (label, part, text)")
+@click.option("--days", type=int, default=None, help="only posts published in the last N days (default: all)")
+@click.option("--topic", default=None, help="only posts of this topic")
+@config_option
+def harvest_cmd(cfg, out: Path, days: int | None, topic: str | None) -> None:
+    """Distant sentiment labels from the emoticons on the posts in Elasticsearch (nlp/distant.py):
+    a deployment's own training signal beyond reviews. Train on its train part with
+    `model train --extra`, measure on its eval part with `model eval --distant`."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from nlp import distant
+    from yuqing.store import Store, StoreError
+
+    store = Store(cfg.elasticsearch)
+    query: dict = {"bool": {"filter": [{"range": {"published_at": {"gte": f"now-{days}d"}}}] if days else []}}
+    if topic:
+        query["bool"]["filter"].append({"term": {"topics": topic}})
+    try:
+        total = store.count(query)
+        with Progress(console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
+            task = bar.add_task("reading posts", total=total)
+
+            def texts():
+                for hit in store.scan(store.posts_pattern, query, _source=["text"]):
+                    bar.advance(task)
+                    yield hit["_source"].get("text")
+
+            result = distant.harvest(texts())
+    except StoreError as e:
+        _err(f"error: {e}")
+        sys.exit(1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    distant.write(out, result.rows)
+    n = len(result.rows)
+    click.echo(f"{result.seen} posts read, {n} labelled by their emoticons -> {out}: "
+               f"train {result.count('train')} ({result.count('train', 1)} positive), "
+               f"eval {result.count('eval')} ({result.count('eval', 1)} positive)")
+    for why, k in result.skipped.most_common():
+        if k:
+            click.echo(f"  skipped {k}: {why}")
+    if not n:
+        _err("no post carried emoticons of one leaning: nothing to train on yet (collect more, or widen --days)")
 
 
 @model.command("eval-aspects")
