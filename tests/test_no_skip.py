@@ -21,11 +21,11 @@ CASES = {
 }
 
 
-def run_pytest(tmp_path, name: str) -> subprocess.CompletedProcess:
+def run_pytest(tmp_path, name: str, *args: str) -> subprocess.CompletedProcess:
     (tmp_path / name).write_text(CASES[name], encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "tests.conftest", "-p", "no:cacheprovider",
-                           "--rootdir", str(tmp_path), str(tmp_path / name)],
+                           *args, "--rootdir", str(tmp_path), str(tmp_path / name)],
                           capture_output=True, text=True, timeout=120, env=env, cwd=str(tmp_path))
 
 
@@ -36,6 +36,17 @@ def run_pytest(tmp_path, name: str) -> subprocess.CompletedProcess:
 ])
 def test_a_skipped_test_fails_the_session(tmp_path, name, skipped):
     r = run_pytest(tmp_path, name)
+    assert r.returncode == pytest.ExitCode.TESTS_FAILED, r.stdout[-2000:] + r.stderr[-2000:]
+    assert f"SKIPPED (not allowed): {skipped}" in r.stdout, r.stdout[-2000:]
+
+
+@pytest.mark.parametrize("name, skipped", [
+    ("test_runtime_skip.py", "test_runtime_skip.py::test_skips"),
+    ("test_module_skip.py", "test_module_skip.py"),
+])
+def test_a_skip_on_a_worker_fails_the_session_too(tmp_path, name, skipped):
+    """`./yq test` runs on two pytest-xdist workers: their skips reach the controller's guard."""
+    r = run_pytest(tmp_path, name, "-n", "2")
     assert r.returncode == pytest.ExitCode.TESTS_FAILED, r.stdout[-2000:] + r.stderr[-2000:]
     assert f"SKIPPED (not allowed): {skipped}" in r.stdout, r.stdout[-2000:]
 
