@@ -40,10 +40,6 @@ class IncidentError(Exception):
     Chinese and English."""
 
 
-class _Unchanged(Exception):
-    """A change found already made by another writer: nothing to write."""
-
-
 class TimelineEntry(BaseModel):
     at: datetime
     kind: EntryKind
@@ -296,17 +292,14 @@ class Incidents:
     def mark_reminded(self, inc_id: str, number: int, now: datetime, text: str) -> bool:
         """Record that overdue step `number` was told (alerts/overdue.py), with a timeline entry.
         False, and nothing written, when another process recorded it first."""
-        def fn(inc: Incident, t: datetime) -> None:
+        def fn(inc: Incident, t: datetime) -> bool:
             s = inc.playbook.steps[number - 1]
             if s.reminded_at is not None:
-                raise _Unchanged
+                return False
             s.reminded_at = t
             inc.log(t, "playbook", text, "system")
-        try:
-            self._change(inc_id, now, None, fn)
-        except _Unchanged:
-            return False
-        return True
+            return True
+        return self._change(inc_id, now, None, fn) is not None
 
     def _check_time(self, inc: Incident, at: datetime, now: datetime) -> None:
         """A response cannot predate its incident, nor lie in the future (5 minutes of clock skew)."""
@@ -330,9 +323,11 @@ class Incidents:
         inc.status = to
 
     def _change(self, inc_id: str, now: datetime, version: int | None,
-                fn: Callable[[Incident, datetime], None]) -> Incident:
+                fn: Callable[[Incident, datetime], bool | None]) -> Incident | None:
         """Read, apply `fn` (which may refuse with IncidentError), write if nobody wrote in between;
-        otherwise read again and re-apply, so a concurrent change is never lost."""
+        otherwise read again and re-apply, so a concurrent change is never lost. `fn` returning
+        False means the change is already there (another writer made it): nothing is written and
+        None is returned, so an idempotent action needs no exception to say so."""
         now = _utc(now)
         for _ in range(RETRIES):
             doc = self.docs.get(inc_id)
@@ -343,7 +338,8 @@ class Incidents:
             if version is not None and inc.version != version:
                 raise IncidentError(f"事件 {inc_id} 已被他人修改（版本 {inc.version}，你看到的是 {version}），请刷新后重试 "
                                     f"(incident {inc_id} changed since you read it; reload and retry)")
-            fn(inc, now)
+            if fn(inc, now) is False:
+                return None
             if self._write(inc, doc, now):
                 return inc
         raise IncidentError(f"事件 {inc_id} 被频繁并发修改，请重试 (too many concurrent writers on {inc_id}; retry)")

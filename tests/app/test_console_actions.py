@@ -1,6 +1,7 @@
 """Bad input in the console gets a clear message and loses nothing (issue #16): an unknown
 incident, acknowledging twice, two sessions editing at once (one wins, the other is told), a
-response dated before its incident, a malformed response link. Each refusal is audited."""
+response dated before its incident, a malformed response link. Each refusal is audited. And the
+page says when an overdue step was reminded (alerts/overdue.py), so nobody reminds by hand again."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -85,3 +86,16 @@ def test_a_response_dated_before_its_incident_or_with_a_bad_link_is_refused(serv
     got = incidents.get(inc.id)
     assert got.status == "responding" and got.responses[0].at == datetime(2026, 11, 20, 7, 0, tzinfo=timezone.utc)
     assert got.responses[0].by == "zhou"
+
+
+def test_an_overdue_step_shows_when_it_was_reminded(served):
+    url, store, incidents, inc = served
+    c = Client(url)
+    c.login("zhou")
+    first = inc.playbook.steps[0]  # warning: 确认负责人…, due 30 min after opening, 90 min before NOW
+    page = c.get(f"/incidents/{inc.id}").text
+    assert "逾期" in page and "已提醒" not in page
+    told = first.due_at + timedelta(minutes=3)
+    assert incidents.mark_reminded(inc.id, 1, told, "第 1 步已逾期，已提醒值班人")
+    page = c.get(f"/incidents/{inc.id}").text
+    assert "11-20 14:43 已提醒" in page, page[page.find('id="playbook"'):][:800]
