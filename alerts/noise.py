@@ -43,7 +43,8 @@ def decide(prev: dict | None, fired: Alert | None, now: datetime, acfg: AlertsCo
             "last_value": fired.value, "baseline": fired.baseline, "threshold": fired.threshold,
             "kibana_url": fired.kibana_url}
     if not active:
-        return fired, {**base, "first_fired_at": now.isoformat(), "peak_value": fired.value, **_told(fired, now)}
+        return fired, {**base, "first_fired_at": now.isoformat(), "peak_value": fired.value, **_told(fired, now),
+                       "peak_severity": fired.severity}
     peak = max(fired.value, prev.get("peak_value") or 0)
     told_v = prev.get("notified_value") or 0
     # Compared as "how far past the threshold", so a rule that measures several windows does not
@@ -55,13 +56,13 @@ def decide(prev: dict | None, fired: Alert | None, now: datetime, acfg: AlertsCo
         fired.id = fired.make_id()
         fired.title = text.title(fired)
         fired.summary += f" 上次通知时为 {told_v:g}。"
-        return fired, {**prev, **base, "peak_value": peak, **_told(fired, now)}
+        return fired, {**prev, **base, "peak_value": peak, **_told(fired, now), **_peak(prev, fired)}
     if now - parse_dt(prev["notified_at"]) >= acfg.realert:
         fired.kind = "reminder"  # the same episode told again, not a new one
         fired.id = fired.make_id()
         fired.title = text.title(fired)
         fired.summary += f" 仍在持续（首次触发于 {text.local(parse_dt(prev['first_fired_at']), tz):%m月%d日 %H:%M}）。"
-        return fired, {**prev, **base, "peak_value": peak, **_told(fired, now)}
+        return fired, {**prev, **base, "peak_value": peak, **_told(fired, now), **_peak(prev, fired)}
     return None, {**prev, **base, "peak_value": peak}
 
 
@@ -74,11 +75,23 @@ def _told(a: Alert, now: datetime) -> dict:
             "notified_severity": a.severity, "alert_id": a.id}
 
 
+def _peak(prev: dict, fired: Alert) -> dict:
+    """The highest severity told in this episode: a reminder at a lower level does not lower it."""
+    told = told_peak(prev)
+    return {"peak_severity": fired.severity if SEVERITY_RANK[fired.severity] >= SEVERITY_RANK.get(told, 0) else told}
+
+
+def told_peak(state: dict) -> str | None:
+    """State documents written before `peak_severity` existed have only the last told severity."""
+    return state.get("peak_severity") or state.get("notified_severity")
+
+
 def hold_back(note: Alert | None, new: dict | None, prev: dict | None, sources: list[str],
               others: dict[str, dict | None]) -> tuple[Alert | None, dict | None]:
     """Inhibition, as Alertmanager's `inhibit_rules` do it: a rule's message is held back while one
     of its `sources` (`alerts.inhibit`) has an active episode on the same topic that was told at
-    the same or a higher severity; `negative_spike` after `negative_surprise` says nothing the team
+    the same or a higher severity (the highest it told in that episode: a later reminder at a lower
+    level does not make the team unhear the critical it was told); `negative_spike` after `negative_surprise` says nothing the team
     has not just heard. The held episode's state is kept (marked `inhibited_by`), so its noise
     control goes on; its recovery is not told either (nobody heard it start), and if it outgrows
     its source it is told then, as a new alert. `others`: this topic's rule states by rule name."""
@@ -91,8 +104,7 @@ def hold_back(note: Alert | None, new: dict | None, prev: dict | None, sources: 
         return note, new  # an episode already told goes on being told (reminders, escalations)
     for source in sources:
         st = others.get(source)
-        if st and st.get("active") and \
-                SEVERITY_RANK.get(st.get("notified_severity"), 0) >= SEVERITY_RANK[note.severity]:
+        if st and st.get("active") and SEVERITY_RANK.get(told_peak(st), 0) >= SEVERITY_RANK[note.severity]:
             return None, {**(new or prev or {}), "inhibited_by": source}
     if held:  # first told now: for the team it is a new alert, whatever noise control called it
         note.kind = "alert"

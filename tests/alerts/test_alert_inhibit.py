@@ -45,3 +45,28 @@ def test_a_held_episode_recovers_silently_and_is_told_as_new_once_it_outgrows_it
     out, state = hold_back(esc, {**held, "notified_severity": "critical"}, held, SRC, source("warning"))
     assert out is esc and out.kind == "alert" and "inhibited_by" not in state
     assert out.id == note(kind="alert", severity="critical").make_id()
+
+
+def test_the_source_holds_at_the_most_it_told_in_its_episode():
+    """The source told critical, then reminded at warning: the team has heard critical, so a
+    critical spike is still held; the state of an episode that escalated keeps its peak."""
+    from datetime import timedelta
+
+    from alerts.config import AlertsConfig
+    from alerts.noise import decide
+
+    calmer = {"negative_surprise": {"active": True, "notified_severity": "warning", "peak_severity": "critical"}}
+    assert hold_back(note(severity="critical"), {"active": True}, None, SRC, calmer)[0] is None
+    acfg = AlertsConfig()
+
+    def fired(sev: str, v: float) -> Alert:
+        return Alert(kind="alert", topic="星河手机", rule="negative_surprise", severity=sev, title="t",
+                     fired_at=NOW, window_start=NOW, window_end=NOW, value=v, threshold=4)
+
+    _, s1 = decide(None, fired("warning", 6), NOW, acfg, "星河手机", "negative_surprise", "Asia/Shanghai")
+    _, s2 = decide(s1, fired("critical", 30), NOW + timedelta(minutes=5), acfg, "星河手机", "negative_surprise",
+                   "Asia/Shanghai")
+    later = NOW + timedelta(minutes=5) + acfg.realert
+    n3, s3 = decide(s2, fired("warning", 8), later, acfg, "星河手机", "negative_surprise", "Asia/Shanghai")
+    assert (s1["peak_severity"], s2["peak_severity"]) == ("warning", "critical")
+    assert n3.kind == "reminder" and s3["notified_severity"] == "warning" and s3["peak_severity"] == "critical"
