@@ -150,3 +150,35 @@ def eval_posts(path: Path = EVAL_POSTS) -> list[tuple[str, str, str]]:
             raise ValueError(f"{path}:{i}: expected 'label<TAB>kind<TAB>text' with label in {LABELS}")
         rows.append((parts[0], parts[1], parts[2]))
     return rows
+
+
+_LABEL_WORDS = {"negative": "negative", "neutral": "neutral", "positive": "positive", "0": "negative", "1": "positive"}
+
+
+def read_set(path: Path) -> list[tuple[str, str]]:
+    """(label, text) rows of a team's own labelled set for `yuqing model eval --set`: TSV lines
+    `label<TAB>text` or `label<TAB>kind<TAB>text` (eval_posts.tsv's form), or a .csv with those
+    columns; a first line that is a header (`label<TAB>text_a`, ChnSentiCorp's) and `#` lines are
+    skipped. Labels: negative / neutral / positive, or 0 / 1 for a binary set (0 negative)."""
+    import csv
+
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"cannot read the labelled set {path}: {getattr(e, 'strerror', None) or e}") from None
+    lines = raw.splitlines()
+    rows = csv.reader(lines) if path.suffix.lower() == ".csv" else (line.split("\t") for line in lines)
+    out = []
+    for n, cols in enumerate(rows, 1):
+        if not cols or not "".join(cols).strip() or cols[0].startswith("#"):
+            continue
+        label = _LABEL_WORDS.get(cols[0].strip().lower())
+        if label is None and n == 1:
+            continue  # a header
+        if label is None or len(cols) not in (2, 3) or not cols[-1].strip():
+            raise ValueError(f"{path}:{n}: expected 'label<TAB>text' or 'label<TAB>kind<TAB>text' with label "
+                             "negative, neutral, positive, 0 or 1")
+        out.append((label, cols[-1].strip()))
+    if not out:
+        raise ValueError(f"{path}: no labelled rows")
+    return out

@@ -104,38 +104,46 @@ class SnowScorer:
 
 
 def evaluate(scorer, snow: bool = True, retrain_snow: bool = True, teacher=None, echo=print,
-             other: str = "yuqing_teacher", distant: list[tuple[str, int]] | None = None) -> dict:
+             other: str = "yuqing_teacher", distant: list[tuple[str, int]] | None = None,
+             sets: dict[str, list[tuple[str, str]]] | None = None) -> dict:
     """`scorer` (the shipped student) and, when given, its `teacher` next to SnowNLP; with a
     teacher, `paired` compares the two text by text on each set. `other` names the second model
     in the report: `model eval --candidate` passes a retrain's student there instead of the teacher,
     so weights are weighed against the shipped ones on the same texts before they replace them.
     `distant`: the eval part of a `yuqing model harvest` file, (emoticon-free text, emoticon label),
-    reported as `distant_eval`: agreement with the emoticons (sign of the score), not accuracy."""
+    reported as `distant_eval`: agreement with the emoticons (sign of the score), not accuracy.
+    `sets`: a team's own labelled sets by name, (label, text) rows (`model eval --set`), reported
+    as `set:<name>` (positive vs negative rows, sign of the score: the macro-F1 of issue #18's
+    other-domain goal) and, when the set has neutral rows, `set:<name>:3class` (neutral band)."""
     split = data.review_split()
     posts = data.eval_posts()
     test_texts = [t for t, _ in split.test]
     gold_rev = ["positive" if y else "negative" for _, y in split.test]
-    gold_posts = [lab for lab, _, _ in posts]
-    post_texts = [t for _, _, t in posts]
-    polar = [i for i, g in enumerate(gold_posts) if g != "neutral"]
     two = ("negative", "positive")
     report: dict = {"split": {"train": len(split.train), "val": len(split.val), "test": len(split.test),
                               "dropped_in_both_files": split.dropped_conflicts,
                               "dropped_copies": split.dropped_copies,
                               "dropped_conflicting_copies": split.dropped_copy_conflicts}}
     right: dict[str, dict[str, list[bool]]] = {}
+    # Every set besides the reviews: (gold labels, texts); each model scores their texts once.
+    more = {"posts": [(lab, t) for lab, _, t in posts]}
+    if distant:
+        more["distant_eval"] = [("positive" if y else "negative", t) for t, y in distant]
+    for k, rows_ in (sets or {}).items():
+        more[f"set:{k}"] = rows_
+    scored: dict[str, dict[str, np.ndarray]] = {}
 
-    far_texts = [t for t, _ in distant or []]
-    gold_far = ["positive" if y else "negative" for _, y in distant or []]
-    far_scores: dict[str, np.ndarray] = {}
-
-    def rows(name: str, rev_scores, post_scores, band: float) -> None:
-        preds = {"reviews_test": (gold_rev, ["positive" if s > 0 else "negative" for s in rev_scores], two),
-                 "posts_3class": (gold_posts, [_three(s, band) for s in post_scores], data.LABELS),
-                 "posts_polar": ([gold_posts[i] for i in polar],
-                                 ["positive" if post_scores[i] > 0 else "negative" for i in polar], two)}
-        if distant:
-            preds["distant_eval"] = (gold_far, ["positive" if s > 0 else "negative" for s in far_scores[name]], two)
+    def rows(name: str, rev_scores, band: float) -> None:
+        preds = {"reviews_test": (gold_rev, ["positive" if s > 0 else "negative" for s in rev_scores], two)}
+        for key, items in more.items():
+            gold, sc = [g for g, _ in items], scored[name][key]
+            polar = [i for i, g in enumerate(gold) if g != "neutral"]
+            pk = "posts_polar" if key == "posts" else key
+            if key == "posts" or "neutral" in gold:
+                preds["posts_3class" if key == "posts" else f"{key}:3class"] = (
+                    gold, [_three(s, band) for s in sc], data.LABELS)
+            if polar:
+                preds[pk] = ([gold[i] for i in polar], ["positive" if sc[i] > 0 else "negative" for i in polar], two)
         report[name] = {k: scores_report(*v) for k, v in preds.items()}
         report[name]["neutral_band"] = band
         report[name]["posts_neutral"] = neutral_report(*preds["posts_3class"][:2])
@@ -145,10 +153,9 @@ def evaluate(scorer, snow: bool = True, retrain_snow: bool = True, teacher=None,
     for name, model in models:
         t0 = time.time()
         rev = np.array([s for s, _, _ in model.predict(test_texts)])
-        post = np.array([s for s, _, _ in model.predict(post_texts)])
-        far_scores[name] = np.array([s for s, _, _ in model.predict(far_texts)])
-        echo(f"{name} scored {len(test_texts) + len(post_texts)} texts in {time.time() - t0:.0f}s")
-        rows(name, rev, post, model.band)
+        scored[name] = {k: np.array([s for s, _, _ in model.predict([t for _, t in v])]) for k, v in more.items()}
+        echo(f"{name} scored {len(test_texts) + sum(map(len, more.values()))} texts in {time.time() - t0:.0f}s")
+        rows(name, rev, model.band)
     if teacher is not None:
         report["paired"] = {k: {"a": "yuqing", "b": other, **paired(v, right[other][k])}
                             for k, v in right["yuqing"].items()}
@@ -162,8 +169,8 @@ def evaluate(scorer, snow: bool = True, retrain_snow: bool = True, teacher=None,
             t0 = time.time()
             s = SnowScorer(train)
             band = neutral_band(s.scores(val_texts), yval)
-            far_scores[name] = s.scores(far_texts)
-            rows(name, s.scores(test_texts), s.scores(post_texts), band)
+            scored[name] = {k: s.scores([t for _, t in v]) for k, v in more.items()}
+            rows(name, s.scores(test_texts), band)
             echo(f"{name}: {time.time() - t0:.0f}s")
     return report
 
@@ -207,6 +214,11 @@ def print_report(report: dict, console) -> None:
             d = r["distant_eval"]
             console.print(f"{name}: agrees with the emoticons on {d['correct']}/{d['n']} distant-labelled posts = "
                           f"{_acc(d)}, macro-F1 {d['macro_f1']:.4f} (emoticon labels are noisy, not gold)")
+        for key, d in r.items():
+            if key.startswith("set:"):
+                what = "3 classes, neutral band" if key.endswith(":3class") else "positive vs negative"
+                console.print(f"{name} on {key[4:].removesuffix(':3class')} ({what}): {d['correct']}/{d['n']} = "
+                              f"{_acc(d)}, macro-F1 {d['macro_f1']:.4f}")
     console.print("[lo–hi] after an accuracy: Wilson 95 % interval of the accuracy (the true accuracies these "
                   f"{first['reviews_test']['n']} reviews / {first['posts_3class']['n']} posts / "
                   f"{first['posts_polar']['n']} polar posts are consistent with)", markup=False)

@@ -4,11 +4,7 @@ texts never harvested, and the harvest read from the real node through the CLI. 
 are author-written for the test, not collected."""
 from __future__ import annotations
 
-import json
-
 import pytest
-import yaml
-from click.testing import CliRunner
 
 from nlp import data, distant
 from yuqing.post import Post
@@ -96,32 +92,3 @@ def test_harvest_reads_the_posts_in_elasticsearch(cli, store, tmp_path):
     assert r.returncode == 0 and "3 posts read, 3 labelled" in r.stdout, r.stdout + r.stderr
     assert {y for _, y in distant.read(out, "train") + distant.read(out, "eval")} == {1}
 
-
-def test_eval_reports_agreement_on_the_eval_part(nlp_cfg, tmp_path):
-    """`model eval --distant FILE`: each model's agreement with the emoticons on the file's eval
-    part (its train part is not scored); a bad file is one line."""
-    import io
-
-    from rich.console import Console
-
-    from nlp.evaluate import print_report
-    from yuqing.app.nlp_cli import model
-
-    far = tmp_path / "far.tsv"
-    distant.write(far, [(0, "eval", "星河手机又黑屏了，售后一直推脱"), (1, "eval", "新款的续航真的很顶，拍照也好"),
-                        (0, "eval", "等了一个星期还没发货，客服也不回"), (1, "train", "这一行只用于训练")])
-    cfg_path = tmp_path / "config.yaml"
-    cfg_path.write_text(yaml.safe_dump({"home": str(nlp_cfg.home_dir)}))
-    r = CliRunner().invoke(model, ["eval", "--no-snownlp", "--no-teacher", "--json", "--distant", str(far),
-                                   "--config", str(cfg_path)])
-    assert r.exit_code == 0, r.output
-    report = json.loads(r.stdout)
-    assert report["yuqing"]["distant_eval"]["n"] == 3
-    assert report["yuqing"]["distant_eval"]["correct"] == 3  # plain complaints and praise
-    out = io.StringIO()
-    print_report(report, Console(file=out, width=200))
-    assert "yuqing: agrees with the emoticons on 3/3 distant-labelled posts" in out.getvalue()
-    assert "not gold" in out.getvalue()
-    far.write_text("negative\tsomewhere\t文本\n", encoding="utf-8")
-    bad = CliRunner().invoke(model, ["eval", "--distant", str(far), "--config", str(cfg_path)])
-    assert bad.exit_code == 1 and "far.tsv:1: expected" in bad.output and "Traceback" not in bad.output, bad.output
