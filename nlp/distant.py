@@ -10,7 +10,8 @@ with Weibo's emoticons). The emoticons' classes are the project's own DUTIR tabl
 
 What keeps it honest:
 - every emoticon is removed from the text kept, so a model trained on it learns the words around
-  the emoticon, not the emoticon (which it would then need in order to be right);
+  the emoticon, not the emoticon (which it would then need in order to be right); the text kept is
+  the cleaned one the model reads when scoring (nlp/text.py: no @handles or links, simplified);
 - posts with emoticons of both leanings, or only ambiguous ones, get no label; AMBIGUOUS names
   those used ironically more often than not on Weibo and Douyin ([笑cry] under a complaint, [允悲]);
 - copies and near-copies (reposts, copied complaints) count once (`data.dedupe`'s rule);
@@ -32,6 +33,7 @@ from typing import Iterable
 
 from nlp import data
 from nlp.emotions import DATA
+from nlp.text import clean
 
 POSITIVE = frozenset("乐 好".split())
 NEGATIVE = frozenset("怒 哀 恶 惧".split())
@@ -121,7 +123,7 @@ def harvest(texts: Iterable[str | None], labeler: Labeler | None = None,
         elif data.normalise(bare) in exclude:
             out.skipped["in an evaluation set"] += 1
         else:
-            found.append((bare, y))
+            found.append((clean(bare).text, y))  # what the model reads when it scores: no @handles, no links
     kept, copies, conflicts = data.dedupe(found)
     out.skipped["copy or near-copy"] += copies
     out.skipped["copies with both labels"] += conflicts

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from nlp import data, distant
+from nlp.text import clean
 from yuqing.post import Post
 
 
@@ -42,7 +43,7 @@ def test_harvest_counts_copies_once_and_keeps_evaluation_texts_out():
              f"{held}[怒]", f"{review}[赞]", "没有表情的普通帖子", None]
     h = distant.harvest(texts)
     assert h.seen == 8
-    assert [(y, t) for y, _, t in h.rows] == [(0, "客服态度太差了，等了三天没人理")]
+    assert [(y, t) for y, _, t in h.rows] == [(0, clean("客服态度太差了，等了三天没人理").text)]
     assert h.skipped["in an evaluation set"] == 2
     assert h.skipped["copy or near-copy"] == 1 and h.skipped["copies with both labels"] == 2
     assert h.skipped["no emoticon"] == 2
@@ -73,7 +74,7 @@ def _post(i: int, text: str, topic: str) -> Post:
 
 
 def test_harvest_reads_the_posts_in_elasticsearch(cli, store, tmp_path):
-    negative = [f"星河手机第{n}次黑屏，售后一直推脱[怒]" for n in "一二三四五六"]
+    negative = [f"星河手机第{n}次黑屏，售后一直推脱[怒]" for n in "一二三四五"] + ["回复 @网友3242b744:第六次黑屏了，售后还在推脱[怒]"]
     positive = [f"青禾奶茶的{w}真的好喝，还会回购[赞]" for w in ("桂花乌龙", "芋泥波波", "杨枝甘露")]
     store.upsert([_post(i, t, "星河手机") for i, t in enumerate(negative)]
                  + [_post(10 + i, t, "青禾奶茶") for i, t in enumerate(positive)]
@@ -85,7 +86,10 @@ def test_harvest_reads_the_posts_in_elasticsearch(cli, store, tmp_path):
     assert "10 posts read, 9 labelled by their emoticons" in r.stdout, r.stdout
     assert "skipped 1: no emoticon" in r.stdout
     rows = distant.read(out, "train") + distant.read(out, "eval")
-    assert sorted(rows) == sorted([(t[:-3], 0) for t in negative] + [(t[:-3], 1) for t in positive])
+    # kept as the model reads them when scoring: emoticons, @handles and links gone
+    want = [(clean(t[:-3]).text, 0) for t in negative] + [(clean(t[:-3]).text, 1) for t in positive]
+    assert sorted(rows) == sorted(want)
+    assert not any("@" in t for t, _ in rows)
     assert all(distant.part_of(data.normalise(t)) == p for p in ("train", "eval") for t, _ in distant.read(out, p))
 
     r = cli("model", "harvest", "--out", str(out), "--topic", "青禾奶茶")
