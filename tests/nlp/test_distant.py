@@ -96,3 +96,9 @@ def test_harvest_reads_the_posts_in_elasticsearch(cli, store, tmp_path):
     assert r.returncode == 0 and "3 posts read, 3 labelled" in r.stdout, r.stdout + r.stderr
     assert {y for _, y in distant.read(out, "train") + distant.read(out, "eval")} == {1}
 
+
+    r = cli("model", "harvest", "--out", str(out), "--since", "2026-11-21")  # the posts are of 11-20
+    assert r.returncode == 0 and "0 posts read, 0 labelled" in r.stdout, r.stdout + r.stderr
+    assert "nothing to train on yet" in r.stderr and distant.read(out, "train") == []
+    r = cli("model", "harvest", "--out", str(out), "--since", "last tuesday")
+    assert r.returncode == 2 and "--since" in r.stderr, r.stderr

@@ -141,10 +141,11 @@ def eval_cmd(cfg, as_json: bool, no_snownlp: bool, no_teacher: bool, quantize: s
 @model.command("harvest")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="the TSV to write (label, part, text)")
-@click.option("--days", type=int, default=None, help="only posts published in the last N days (default: all)")
+@click.option("--since", default=None, help="only posts published since then: now-30d, or a date such as 2026-11-01 "
+                                             "(configured zone); default: all")
 @click.option("--topic", default=None, help="only posts of this topic")
 @config_option
-def harvest_cmd(cfg, out: Path, days: int | None, topic: str | None) -> None:
+def harvest_cmd(cfg, out: Path, since: str | None, topic: str | None) -> None:
     """Distant sentiment labels from the emoticons on the posts in Elasticsearch (nlp/distant.py):
     a deployment's own training signal beyond reviews. Train on its train part with
     `model train --extra`, measure on its eval part with `model eval --distant`."""
@@ -154,8 +155,16 @@ def harvest_cmd(cfg, out: Path, days: int | None, topic: str | None) -> None:
     from nlp import distant
     from yuqing.store import Store, StoreError
 
+    from datetime import datetime, timezone
+
+    from yuqing.times import parse_when
+
+    try:
+        start = parse_when(since, datetime.now(timezone.utc), cfg.timezone) if since else None
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--since") from None
     store = Store(cfg.elasticsearch)
-    query: dict = {"bool": {"filter": [{"range": {"published_at": {"gte": f"now-{days}d"}}}] if days else []}}
+    query: dict = {"bool": {"filter": [{"range": {"published_at": {"gte": start.isoformat()}}}] if start else []}}
     if topic:
         query["bool"]["filter"].append({"term": {"topics": topic}})
     try:
@@ -182,7 +191,7 @@ def harvest_cmd(cfg, out: Path, days: int | None, topic: str | None) -> None:
         if k:
             click.echo(f"  skipped {k}: {why}")
     if not n:
-        _err("no post carried emoticons of one leaning: nothing to train on yet (collect more, or widen --days)")
+        _err("no post carried emoticons of one leaning: nothing to train on yet (collect more, or widen --since)")
 
 
 @model.command("eval-aspects")
