@@ -40,6 +40,7 @@ MAX_POSTS = 5000  # posts read per window; above it the newest are clustered (Ev
 MERGE_THRESHOLD = 0.12  # cosine similarity at which two groups are one story (tuned on the bench set)
 MIN_SHARED = 2  # terms a group must share with a cluster to join it
 SAMPLE_IDS = 200  # post ids an event carries (the full list stays in memory only)
+BRIEF_IDS = 20  # of them, what an alert (and so an incident) keeps of its events
 TITLE_CHARS = 20
 ENGAGEMENT = ("likes", "comments", "reposts")
 FIELDS = ["post_id", "platform", "url", "title", "text", "tokens", "keywords", "published_at", "sentiment",
@@ -77,9 +78,12 @@ class Event(BaseModel):
         return self._all_ids or self.post_ids
 
     def brief(self) -> dict:
-        """What an alert carries: {id, title, posts, negative_share, summary}."""
+        """What an alert carries: {id, title, posts, negative_share, summary, start, post_ids} (the
+        last two, its first BRIEF_IDS posts, let a response's effect find the story again later:
+        dashboards/effect.py)."""
         return {"id": self.id, "title": self.title, "posts": self.posts,
-                "negative_share": round(self.negative_share, 4), "summary": self.summary()}
+                "negative_share": round(self.negative_share, 4), "summary": self.summary(),
+                "start": self.start.isoformat(), "post_ids": self.post_ids[:BRIEF_IDS]}
 
 
 def _iso(dt: datetime) -> str:

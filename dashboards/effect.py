@@ -8,6 +8,13 @@ copies once), negative posts and their share (with a Wilson interval: these are 
 mean sentiment, reach (the authors' followers summed: how many people the posts could reach) and
 engagement. The trajectory is the topic's hourly posts (all, negative) over both windows.
 
+The topic mixes the story the alert was about with everything else said of the brand, so the
+incident's lead event (the top event of its first alert, alerts/events.py) is also compared on its
+own (`Effect.event`): the posts of the same windows are clustered again from the event's start, the
+cluster that holds most of the posts the alert saw first (`post_ids` of its brief) is the story, and its posts (near copies once, as in the table)
+before and after are compared with the same growth test. A team then sees "the topic is still
+growing, but the battery story is fading" or the reverse.
+
 "Still growing after the response" (an escalation) is judged for all posts and for negative posts:
   • rising: the after window's second half has at least `margin` more posts than its first half,
     and at least `min_posts` more; or
@@ -69,6 +76,13 @@ class Effect:
     trajectory: list[tuple[datetime, int, int]]  # (hour, posts, negative posts)
     escalation: bool
     reasons: list[str]
+    event: "EventEffect | None" = None  # the incident's lead event alone, when one was given
+
+
+@dataclass
+class EventEffect:
+    title: str
+    compared: Compared | None  # None: the story was not found again among the windows' posts
 
 
 def _growth(what: str, before: int, after: int, early: int, late: int, margin: float, min_posts: int) -> list[str]:
@@ -100,8 +114,10 @@ def _iso(dt: datetime) -> str:
 
 
 def effect_report(store, topic: str, response_at: datetime, now: datetime, window: timedelta = timedelta(hours=6),
-                  margin: float = MARGIN, min_posts: int = MIN_POSTS, dedup: bool = True) -> Effect:
-    """Before/after the response at `response_at`, as seen at `now` (both UTC-aware)."""
+                  margin: float = MARGIN, min_posts: int = MIN_POSTS, dedup: bool = True,
+                  event: dict | None = None) -> Effect:
+    """Before/after the response at `response_at`, as seen at `now` (both UTC-aware); `event`: an
+    incident's lead event as its alert carried it (`Event.brief()`), compared on its own too."""
     t = response_at.astimezone(timezone.utc)
     length = max(min(window, now.astimezone(timezone.utc) - t), timedelta(0))
     half = length / 2
@@ -124,15 +140,53 @@ def effect_report(store, topic: str, response_at: datetime, now: datetime, windo
                   for b in r.get("h", {}).get("buckets", []) if b["key"] < (t + length).timestamp() * 1000]
     reasons = list(total.growing) + [f"{p.platform}：{g}" for p in platforms for g in p.growing]
     return Effect(topic=topic, response_at=t, length=length, complete=length >= window, total=total,
-                  platforms=platforms, trajectory=trajectory, escalation=bool(total.growing), reasons=reasons)
+                  platforms=platforms, trajectory=trajectory, escalation=bool(total.growing), reasons=reasons,
+                  event=event_effect(store, topic, event, windows, margin, min_posts) if event else None)
+
+
+def event_effect(store, topic: str, event: dict, windows: dict[str, tuple[datetime, datetime]],
+                 margin: float = MARGIN, min_posts: int = MIN_POSTS) -> EventEffect | None:
+    """The story of `event` alone in the before/after windows (None for an event recorded before
+    events carried their post ids)."""
+    from alerts.events import cluster, fetch_posts
+
+    known, start = set(event.get("post_ids") or ()), event.get("start")
+    if not known or not start:
+        return None
+    lo = min(datetime.fromisoformat(start), windows["before"][0])
+    docs, _ = fetch_posts(store, topic, lo, windows["after"][1])
+    # the story now: the cluster holding most of the posts the alert saw first (ties: the larger)
+    overlap = [(len(known & set(e.all_ids())), e.posts, e) for e in cluster(topic, docs)]
+    best = max(overlap, key=lambda x: x[:2], default=(0, 0, None))
+    story = best[2] if best[0] else None
+    if story is None:
+        return EventEffect(event.get("title") or event.get("id", ""), None)
+    mine = set(story.all_ids())
+    sides = {}
+    for name, (s, e) in windows.items():
+        posts = [d for d in docs if d["doc_id"] in mine and not d.get("dup_of")  # near copies once, as above
+                 and s <= datetime.fromisoformat(d["published_at"]) < e]
+        scores = [d["sentiment"] for d in posts if d.get("sentiment") is not None]
+        sides[name] = Side(posts=len(posts), negative=sum(d.get("sentiment_label") == "negative" for d in posts),
+                           mean_sentiment=sum(scores) / len(scores) if scores else None)
+    c = Compared(event.get("title") or story.title, sides["before"], sides["after"], sides["early"], sides["late"])
+    c.growing = (_growth("事件声量", c.before.posts, c.after.posts, c.early.posts, c.late.posts, margin, min_posts)
+                 + _growth("事件负面声量", c.before.negative, c.after.negative, c.early.negative, c.late.negative,
+                           margin, min_posts))
+    return EventEffect(c.platform, c)
 
 
 def incident_effect(store, incident, now: datetime, window: timedelta = timedelta(hours=6)) -> Effect | None:
-    """The effect of the incident's first response (None before any response)."""
+    """The effect of the incident's first response (None before any response), with its lead event's."""
     if not incident.responses:
         return None
     first = min(incident.responses, key=lambda r: r.at)
-    return effect_report(store, incident.topic, first.at, now, window)
+    return effect_report(store, incident.topic, first.at, now, window, event=lead_event(incident))
+
+
+def lead_event(incident) -> dict | None:
+    """The story the incident is about: the top event of its first alert (events are appended)."""
+    return (incident.events or [None])[0]
 
 
 def _pct(x: float | None) -> str:
@@ -161,11 +215,23 @@ def effect_lines(e: Effect, tz: str) -> list[str]:
             f"{100 * lo:.0f}–{100 * hi:.0f}%" for lo, hi in ci))
     if e.trajectory:
         lines.append("逐小时（全部/负面）：" + "  ".join(f"{t.astimezone(zone):%H}时 {n}/{neg}" for t, n, neg in e.trajectory))
+    if e.event is not None:
+        lines.append(event_line(e.event))
     if e.escalation:
         lines.append("⚠ 升级：回应后仍在增长 —— " + "；".join(e.reasons))
     else:
         lines.append("回应后未见继续增长" + ("（" + "；".join(e.reasons) + "）" if e.reasons else ""))
     return lines
+
+
+def event_line(ev: EventEffect) -> str:
+    """"主要事件「…」：12 → 3 帖，负面占比 92% → 67%，回应后未见继续增长"."""
+    c = ev.compared
+    if c is None:
+        return f"主要事件「{ev.title}」：回应前后的帖子里没有再找到这个事件"
+    trend = ("⚠ " + "；".join(c.growing)) if c.growing else "回应后未见继续增长"
+    return (f"主要事件「{ev.title}」：{c.before.posts} → {c.after.posts} 帖，负面占比 "
+            f"{_pct(c.before.negative_share)} → {_pct(c.after.negative_share)}，{trend}")
 
 
 def effect_chart(e: Effect, tz: str = "Asia/Shanghai") -> bytes:

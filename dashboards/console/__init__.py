@@ -24,10 +24,11 @@ def local_time(value, tz: str, fmt: str = "%m-%d %H:%M") -> str:
 
 def template_filters(tz: str) -> dict:
     from alerts.incidents import STATUS_ZH
+    from dashboards.effect import event_line
     from dashboards.report import RULE_ZH
     from dashboards.summary import SEVERITY_ZH, platform_name
 
     return {"localtime": lambda v, fmt="%m-%d %H:%M": local_time(v, tz, fmt),
             "status_zh": lambda s: STATUS_ZH.get(s, s), "severity_zh": lambda s: SEVERITY_ZH.get(s, s),
             "rule_zh": lambda s: RULE_ZH.get(s, s), "kind_zh": lambda s: KIND_ZH.get(s, s),
-            "platform_zh": platform_name, "pct": lambda v: f"{100 * float(v or 0):.0f}%"}
+            "platform_zh": platform_name, "pct": lambda v: f"{100 * float(v or 0):.0f}%", "event_line": event_line}

@@ -72,8 +72,8 @@ def incident(store, inc, now: datetime, tz: str, window: timedelta) -> dict:
 
 
 def response_effect(store, inc, response, now: datetime, tz: str, window: timedelta) -> dict:
-    """One response's before/after report (per platform) and its chart."""
-    rep = effect.effect_report(store, inc.topic, response.at, now, window)
+    """One response's before/after report (per platform, and the incident's lead event alone) and its chart."""
+    rep = effect.effect_report(store, inc.topic, response.at, now, window, event=effect.lead_event(inc))
     with _DRAW:
         png = effect.effect_chart(rep, tz)
     return {"response": as_dict(response), "report": rep, "rows": [rep.total, *rep.platforms], "png": data_uri(png)}

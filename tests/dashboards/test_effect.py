@@ -8,7 +8,7 @@ import pytest
 
 from alerts.incidents import Incidents, Response
 from dashboards.effect import data_uri, effect_chart, effect_lines, effect_report, incident_effect
-from tests.support.alertdata import burst, ingest, utc
+from tests.support.alertdata import burst, ingest, post, utc
 
 T = "星河手机"
 R = utc(2026, 11, 22, 12, 0)  # the response
@@ -84,3 +84,63 @@ def test_the_incident_effect_reads_its_first_response(cfg, store):
                       R + td(hours=2))
     e = incident_effect(store, inc, R + td(hours=6), td(hours=6))
     assert e.response_at == R and e.escalation
+
+
+BATTERY = ["电池鼓包", "后盖被顶起来了", "充电时发烫", "售后不给换只给修", "门店说是人为损坏", "客服让等检测报告",
+           "用了不到三个月", "已经投诉到12315"]
+PRICE = ["双十一降价了吗", "国补以后便宜四百", "以旧换新划算", "比上代贵了一点", "学生优惠怎么领", "分期免息",
+         "京东和官网差价", "等等党又赢了"]
+LAUNCH = ["新品发布会门票秒光", "黄牛加价好几百", "官网一直排队", "直播间卡成幻灯片", "抢到的晒一下",
+          "线下体验店排长队", "首发配色很好看", "发布会彩蛋是联名款"]
+
+
+def story(start, counts, phrases, label="negative"):
+    """`counts[i]` posts of one story in the i-th hour: its headline and one of its details
+    (author-written synthetic posts; some are near copies of others, as in a real story)."""
+    out, k = [], 0
+    for i, n in enumerate(counts):
+        for j in range(n):
+            k += 1
+            out.append(post(T, start + td(hours=i) + td(hours=1) * j / n, label,
+                            text=f"{T}X5{phrases[0]}，{phrases[k % len(phrases)]} {k}"))
+    return out
+
+
+def test_the_lead_event_is_compared_on_its_own(cfg, store):
+    """The topic keeps growing after the response because of another story, while the story the
+    incident is about fades: the topic is flagged, its lead event says it is falling."""
+    from alerts.alert import Alert
+    from alerts.events import find_events
+
+    ingest(cfg, store, story(R - td(hours=6), [1, 2, 3, 5, 6, 6], BATTERY)
+           + story(R, [4, 2, 1, 1, 0, 0], BATTERY)
+           + story(R, [0, 1, 3, 5, 8, 11], LAUNCH, label="neutral")
+           + story(R - td(hours=6), [3] * 12, PRICE, label="neutral"))  # steady talk of prices all along
+    # The event as an alert over these hours names it (most negative first). Found over the before
+    # window alone the battery story splits into one event per detail: a story that fills its window
+    # loses its own words as "brand words" (alerts/events.py), noted for the events' owner.
+    [lead] = find_events(store, T, R - td(hours=6), R + td(hours=6), limit=1, order="negative")
+    svc = Incidents(store, cfg)
+    inc = svc.attach(Alert(topic=T, rule="negative_spike", severity="critical", fired_at=R - td(hours=1),
+                           window_start=R - td(hours=1, minutes=15), window_end=R - td(hours=1), value=30,
+                           events=[lead.brief()]), R - td(hours=1))
+    inc = svc.respond(inc.id, Response(at=R, text="致歉并说明换机方案", channel="weibo"), "alice", R + td(hours=6))
+    e = incident_effect(store, inc, R + td(hours=6), td(hours=6))
+    assert e.escalation  # the topic: the launch story grows
+    c = e.event.compared
+
+    def battery(start, end):  # the story's posts, near copies once, counted by the node itself
+        return store.count({"bool": {"filter": [{"match_phrase": {"text": "电池鼓包"}},
+                                                {"range": {"published_at": {"gte": start.isoformat(), "lt": end.isoformat()}}}],
+                                     "must_not": [{"exists": {"field": "dup_of"}}]}})
+
+    assert (c.before.posts, c.after.posts) == (battery(R - td(hours=6), R), battery(R, R + td(hours=6)))
+    assert (c.early.posts, c.late.posts) == (battery(R, R + td(hours=3)), battery(R + td(hours=3), R + td(hours=6)))
+    assert c.before.posts >= 8 and c.after.posts < c.before.posts and c.late.posts < c.early.posts
+    assert c.after.negative == c.after.posts and c.growing == []
+    text = "\n".join(effect_lines(e, cfg.timezone))
+    assert f"主要事件「{lead.title}」：{c.before.posts} → {c.after.posts} 帖，负面占比 100% → 100%，回应后未见继续增长" \
+        in text, text
+    lost = effect_report(store, T, R, R + td(hours=6), event={**lead.brief(), "post_ids": ["weibo:nope"]})
+    assert lost.event.compared is None and "没有再找到这个事件" in "\n".join(effect_lines(lost, cfg.timezone))
+    assert effect_report(store, T, R, R + td(hours=6), event={"id": "old", "title": "旧事件"}).event is None
