@@ -116,9 +116,9 @@ def test_the_lead_event_is_compared_on_its_own(cfg, store):
            + story(R, [4, 2, 1, 1, 0, 0], BATTERY)
            + story(R, [0, 1, 3, 5, 8, 11], LAUNCH, label="neutral")
            + story(R - td(hours=6), [3] * 12, PRICE, label="neutral"))  # steady talk of prices all along
-    # The event as an alert over these hours names it (most negative first). Found over the before
-    # window alone the battery story splits into one event per detail: a story that fills its window
-    # loses its own words as "brand words" (alerts/events.py), noted for the events' owner.
+    # The event as an alert over these hours names it (most negative first). Over the before window
+    # alone, these posts (no tokens stored: NLP off, so bigrams) split the battery story into one
+    # event per detail; see README "The effect of a response".
     [lead] = find_events(store, T, R - td(hours=6), R + td(hours=6), limit=1, order="negative")
     svc = Incidents(store, cfg)
     inc = svc.attach(Alert(topic=T, rule="negative_spike", severity="critical", fired_at=R - td(hours=1),
