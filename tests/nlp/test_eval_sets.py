@@ -32,6 +32,15 @@ def test_a_labelled_set_reads_as_tsv_or_csv_with_or_without_header(tmp_path):
         data.read_set(tmp_path / "empty.tsv")
 
 
+def test_the_best_band_is_the_narrowest_that_separates_the_neutral_texts():
+    from nlp.evaluate import best_band
+
+    gold = ["negative"] * 4 + ["neutral"] * 4 + ["positive"] * 4
+    scores = [-0.9, -0.8, -0.7, -0.6, -0.25, -0.1, 0.1, 0.25, 0.6, 0.7, 0.8, 0.9]
+    assert best_band(gold, scores) == {"band": 0.3, "macro_f1": 1.0}
+    assert best_band(["neutral", "positive"], [0.0, 0.05])["band"] == 0.05  # 0.05 itself is polar
+
+
 def test_eval_scores_a_teams_set_and_a_harvests_eval_part(nlp_cfg, tmp_path):
     """Each extra set is scored by every model: positive vs negative (sign, macro-F1) and, where
     the set has neutral rows, three classes with the neutral band; a harvest's train part is not
@@ -56,12 +65,13 @@ def test_eval_scores_a_teams_set_and_a_harvests_eval_part(nlp_cfg, tmp_path):
     assert report["distant_eval"]["n"] == 3 and report["distant_eval"]["correct"] == 3  # plain complaints, praise
     assert "distant_eval:3class" not in report
     assert report["set:team"]["n"] == 2 and report["set:team"]["correct"] == 2
-    assert report["set:team:3class"]["n"] == 3
+    assert report["set:team:3class"]["n"] == 3 and 0 <= report["set:team:3class"]["best_band"]["band"] <= 0.95
     out = io.StringIO()
     print_report(json.loads(r.stdout), Console(file=out, width=200))
     assert "yuqing: agrees with the emoticons on 3/3 distant-labelled posts" in out.getvalue()
     assert "not gold" in out.getvalue()
     assert "yuqing on team (positive vs negative): 2/2" in out.getvalue()
+    assert "neutral band that fits this set best" in out.getvalue() and "optimistic" in out.getvalue()
     far.write_text("negative\tsomewhere\t文本\n", encoding="utf-8")
     bad = CliRunner().invoke(model, ["eval", "--distant", str(far), "--config", str(cfg_path)])
     assert bad.exit_code == 1 and "far.tsv:1: expected" in bad.output and "Traceback" not in bad.output, bad.output
