@@ -13,21 +13,11 @@ import click
 
 from alerts.config import RULE_NAMES
 from yuqing.app import wiring
-from yuqing.app.common import config_option, console, err, fail
-
+from yuqing.app.common import config_option, console, err, fail, parse_when
 # Delivery half: `alerts test-channel NAME`, `alerts outbox`.
 from yuqing.app.delivery_cli import outbox_cmd, test_channel  # noqa: E402
 from yuqing.app.events_cli import events_cmd
 from yuqing.times import parse_duration
-from yuqing.times import parse_when as _parse_when
-
-
-def parse_when(value: str, tz: str) -> datetime:
-    """`--since` / `--until` / `--at`: the one time grammar (yuqing/times.py), as a click error."""
-    try:
-        return _parse_when(value, datetime.now(timezone.utc), tz)
-    except ValueError as e:
-        raise click.BadParameter(str(e)) from None
 
 
 def _duration(ctx, param, value):

@@ -1,8 +1,10 @@
-"""What every subcommand shares: the consoles, `fail`, and `--config` loading the root config."""
+"""What every subcommand shares: the consoles, `fail`, `--config` loading the root config, and the
+time options' parsing."""
 from __future__ import annotations
 
 import functools
 import sys
+from datetime import datetime, timezone
 
 import click
 from rich.console import Console
@@ -29,6 +31,17 @@ def config_option(f):
         return f(*args, cfg=cfg, **kwargs)
 
     return wrapper
+
+
+def parse_when(value: str, tz: str, option: str | None = None) -> datetime:
+    """`--since` / `--until` / `--at`: the one time grammar (yuqing/times.py), read against the
+    clock now, as a click error naming the value (and `option`, when given)."""
+    from yuqing.times import parse_when as _parse_when
+
+    try:
+        return _parse_when(value, datetime.now(timezone.utc), tz)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint=option) from None
 
 
 def fail(msg: str, code: int = 1):

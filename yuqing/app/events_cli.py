@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 
 import click
 
-from yuqing.app.common import config_option, console, fail
-from yuqing.times import parse_when
-
-
-def _when(value: str, tz: str) -> datetime:
-    try:
-        return parse_when(value, datetime.now(timezone.utc), tz)
-    except ValueError as e:
-        raise click.BadParameter(str(e)) from None
+from yuqing.app.common import config_option, console, fail, parse_when
 
 
 @click.command("events")
@@ -35,7 +27,7 @@ def events_cmd(cfg, topic, since, until, limit, n_voices, as_json) -> None:
 
     if topic not in cfg.topic_names():
         fail(f"unknown topic {topic!r}; configured topics: {', '.join(cfg.topic_names()) or '(none)'}", 2)
-    start, end = _when(since, cfg.timezone), _when(until, cfg.timezone)
+    start, end = parse_when(since, cfg.timezone), parse_when(until, cfg.timezone)
     if start >= end:
         fail(f"--since ({since}) must be before --until ({until})", 2)
     store = Store(cfg.elasticsearch)

@@ -153,16 +153,10 @@ def harvest_cmd(cfg, out: Path, since: str | None, topic: str | None) -> None:
     from rich.progress import Progress
 
     from nlp import distant
+    from yuqing.app.common import parse_when
     from yuqing.store import Store, StoreError
 
-    from datetime import datetime, timezone
-
-    from yuqing.times import parse_when
-
-    try:
-        start = parse_when(since, datetime.now(timezone.utc), cfg.timezone) if since else None
-    except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="--since") from None
+    start = parse_when(since, cfg.timezone, "--since") if since else None
     store = Store(cfg.elasticsearch)
     query: dict = {"bool": {"filter": [{"range": {"published_at": {"gte": start.isoformat()}}}] if start else []}}
     if topic:
