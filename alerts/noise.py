@@ -92,9 +92,10 @@ def hold_back(note: Alert | None, new: dict | None, prev: dict | None, sources: 
     of its `sources` (`alerts.inhibit`) has an active episode on the same topic that was told at
     the same or a higher severity (the highest it told in that episode: a later reminder at a lower
     level does not make the team unhear the critical it was told); `negative_spike` after
-    `negative_surprise` says nothing the team has not just heard. The held episode's state is kept (marked `inhibited_by`), so its noise
-    control goes on; its recovery is not told either (nobody heard it start), and if it outgrows
-    its source it is told then, as a new alert. `others`: this topic's rule states by rule name."""
+    `negative_surprise` says nothing the team has not just heard. The held episode's state is kept
+    (marked `inhibited_by`), so its noise control goes on; its recovery is not told either (nobody
+    heard it start), and if it outgrows its source it is told then, as a new alert. `others`: this
+    topic's rule states by rule name."""
     if note is None:
         return note, new
     held = bool(prev and prev.get("active") and prev.get("inhibited_by"))

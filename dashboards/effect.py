@@ -11,9 +11,10 @@ engagement. The trajectory is the topic's hourly posts (all, negative) over both
 The topic mixes the story the alert was about with everything else said of the brand, so the
 incident's lead event (the top event of its first alert, alerts/events.py) is also compared on its
 own (`Effect.event`): the posts of the same windows are clustered again from the event's start, the
-cluster that holds most of the posts the alert saw first (`post_ids` of its brief) is the story, and its posts (near copies once, as in the table)
-before and after are compared with the same growth test. A team then sees "the topic is still
-growing, but the battery story is fading" or the reverse.
+cluster that holds most of the posts the alert saw first (`post_ids` of its brief) is the story,
+and its posts (near copies once, as in the table) before and after are compared with the same
+growth test. A team then sees "the topic is still growing, but the battery story is fading" or
+the reverse.
 
 "Still growing after the response" (an escalation) is judged for all posts and for negative posts:
   • rising: the after window's second half has at least `margin` more posts than its first half,

@@ -237,6 +237,7 @@ class Runner:
         late = remind_overdue(self.cfg, self.store, engine.outbox, at)
         out = f"{len(raised)} alerts raised" + (": " + "; ".join(_title(a) for a in raised[:5]) if raised else "")
         out += f", {len(late)} overdue steps reminded" if late else ""
+        # a fresh clock, not `at`: what this cycle queued is due from its enqueue time, after `at`
         return out + ", " + _deliveries(engine.deliver(now or datetime.now(timezone.utc)))
 
     def flush_outbox(self) -> str:
