@@ -40,6 +40,7 @@ def test_a_responder_works_the_spike_incident_in_the_browser(world):
     assert scenario.NOTE in seen["after_respond"]
     assert seen["status"] == "回应中" and "已记录回应" in seen["after_respond"]
     assert "官方微博" in seen["after_respond"] and "11-20 15:00" in seen["after_respond"]
+    assert f"主要事件「{inc.events[0]['title']}」：" in seen["after_respond"]  # the lead event's own effect
     charts = seen["charts"]
     assert len(charts) == 1 and charts[0]["done"] and charts[0]["w"] > 300 and charts[0]["h"] > 150, charts
     assert not seen["errors"], seen["errors"]

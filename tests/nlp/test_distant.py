@@ -100,5 +100,8 @@ def test_harvest_reads_the_posts_in_elasticsearch(cli, store, tmp_path):
     r = cli("model", "harvest", "--out", str(out), "--since", "2026-11-21")  # the posts are of 11-20
     assert r.returncode == 0 and "0 posts read, 0 labelled" in r.stdout, r.stdout + r.stderr
     assert "nothing to train on yet" in r.stderr and distant.read(out, "train") == []
+    (tmp_path / "file").write_text("x")
+    r = cli("model", "harvest", "--out", str(tmp_path / "file" / "far.tsv"))  # a file where a folder must be
+    assert r.returncode == 1 and "cannot write" in r.stderr and "Traceback" not in r.stderr, r.stderr
     r = cli("model", "harvest", "--out", str(out), "--since", "last tuesday")
     assert r.returncode == 2 and "--since" in r.stderr, r.stderr

@@ -175,8 +175,12 @@ def harvest_cmd(cfg, out: Path, since: str | None, topic: str | None) -> None:
     except StoreError as e:
         _err(f"error: {e}")
         sys.exit(1)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    distant.write(out, result.rows)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        distant.write(out, result.rows)
+    except OSError as e:
+        _err(f"error: cannot write {out}: {e.strerror or e}")
+        sys.exit(1)
     n = len(result.rows)
     click.echo(f"{result.seen} posts read, {n} labelled by their emoticons -> {out}: "
                f"train {result.count('train')} ({result.count('train', 1)} positive), "
